@@ -1,0 +1,1 @@
+"""Spreadsheet files: reading .xlsx/.xls/.csv/.tsv into table rows, writing exports and templates."""

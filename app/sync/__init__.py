@@ -1,0 +1,1 @@
+"""HTTP client for the review server (login, upload, review status). Plain Python, never Qt."""
