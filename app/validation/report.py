@@ -24,6 +24,8 @@ class Issue:
     severity: Severity
     message: str
     row_uid: str | None = None
+    # A warning the user ticked 已核对 on this row: still listed, no longer an open problem.
+    accepted: bool = False
 
     def as_dict(self) -> dict[str, str | int | None]:
         return {
