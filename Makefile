@@ -29,8 +29,10 @@ test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: install
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_validate.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

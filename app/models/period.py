@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 TERMS: tuple[str, str] = ("秋季学期", "春季学期")
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
@@ -47,3 +48,13 @@ class Period:
         if not match:
             raise PeriodError(f"报送期次“{period_id}”格式错误，应写成“2026-2027-1”的形式。")
         return cls(f"{match.group(1)}-{match.group(2)}", TERMS[int(match.group(3)) - 1])
+
+
+def current_period(today: date | None = None) -> Period:
+    """The period being filled on ``today``: September–February is 秋季学期, March–August 春季学期."""
+    today = today or date.today()
+    if today.month >= 9:
+        return Period(f"{today.year}-{today.year + 1}", "秋季学期")
+    if today.month <= 2:
+        return Period(f"{today.year - 1}-{today.year}", "秋季学期")
+    return Period(f"{today.year - 1}-{today.year}", "春季学期")

@@ -104,6 +104,6 @@ def codes_in_use(province_code: str, year: int) -> tuple[str, ...]:
 
 
 def region_label(code: str, province_code: str) -> str:
-    """"450102 兴宁区" for display; the bare code when it is not a current county."""
+    """ "450102 兴宁区" for display; the bare code when it is not a current county."""
     name = current_counties(province_code).get(code)
     return f"{code} {name}" if name else code
