@@ -8,12 +8,15 @@ address code it was issued under, e.g. 450127 横县 until 2021 — S08 must acc
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
 from stdnum import numdb
+
+from app.models.codes import CodeList
 
 _SPAN = re.compile(r"^\[(\d{4})?-(\d{4})?\](.*)$")
 HISTORY_SINCE = 1980
@@ -107,3 +110,16 @@ def region_label(code: str, province_code: str) -> str:
     """ "450102 兴宁区" for display; the bare code when it is not a current county."""
     name = current_counties(province_code).get(code)
     return f"{code} {name}" if name else code
+
+
+@cache
+def county_code_list(province_code: str) -> CodeList:
+    """The current counties as the values of 户籍所在县(区), accepting a county's name or its label.
+
+    A name that two counties of the province share is not accepted (it would be a guess).
+    """
+    counties = current_counties(province_code)
+    name_counts = Counter(counties.values())
+    aliases = {name: code for code, name in counties.items() if name_counts[name] == 1}
+    aliases.update({f"{code} {name}": code for code, name in counties.items()})
+    return CodeList(name="region", title="户籍所在县(区)", values=tuple(counties), aliases=MappingProxyType(aliases))

@@ -551,18 +551,21 @@ class Store:
             )
 
     @_translated
-    def load_frame(self, table: str, period: Period) -> pd.DataFrame:
+    def load_frame(self, table: str, period: Period, *, with_accepted: bool = False) -> pd.DataFrame:
         """The rows of ``table`` in ``period`` as a DataFrame: ``row_uid`` then the schema's columns.
 
-        The index is the grid index (0..n-1); every column holds strings.
+        With ``with_accepted`` an ``accepted_warnings`` column (comma-separated rule ids) follows
+        ``row_uid``, as the validation engine reads it. The index is the grid index (0..n-1); every
+        column holds strings.
         """
         import pandas as pd  # only the validation and export paths need pandas (start-up time)
 
-        sql = _select_sql(table, with_accepted=False)
+        sql = _select_sql(table, with_accepted=with_accepted)
+        fixed = ["row_uid", "accepted_warnings"] if with_accepted else ["row_uid"]
         with _gc_paused():
             with self._transaction(write=False) as driver:
                 records = driver.execute(sql, (period.id,)).fetchall()
-            return pd.DataFrame.from_records(records, columns=["row_uid", *_columns(table)])
+            return pd.DataFrame.from_records(records, columns=[*fixed, *_columns(table)])
 
     @_translated
     def get_meta(self, key: str, default: str | None = None) -> str | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from app.models.codes import CodeList
+from app.models.policy import default_policy
+from app.models.regions import county_code_list
 from app.models.schema import Column
 
 NAME_KEYS = frozenset({"name", "householder_name", "holder_name"})
@@ -176,6 +178,8 @@ def _nfkc_keeping_punctuation(value: str) -> str:
 
 
 def _code_list(column: Column) -> CodeList | None:
+    if column.type == "region":  # tables.md: accepts the code or the county name
+        return county_code_list(default_policy().province_code)
     if column.enum is None:
         return None
     return column.code_list()  # "policy:items" → the default policy's items

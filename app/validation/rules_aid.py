@@ -22,7 +22,7 @@ from app.validation.arrays import Ints, Mask, Objects, digits_mask
 from app.validation.context import Context
 from app.validation.idnumbers import IdKind, is_error
 from app.validation.registry import Hits, Rule, rule
-from app.validation.rules_common import duplicates, id_analysis
+from app.validation.rules_common import duplicates, enum_hits, id_analysis
 
 ACCOUNT_MIN, ACCOUNT_MAX = 16, 19
 SELF = "本人"
@@ -335,6 +335,35 @@ def a16_period(ctx: Context, rule_: Rule) -> Iterable[Hits]:
     )
 
 
+@rule(
+    "A24",
+    table="aid",
+    columns=("holder_relation",),
+    severity="error",
+    level="cell",
+    title="代码值无效",
+    message='「{column}」"{value}"不是可选的值，应为：{allowed}。',
+)
+def a24_other_lists(ctx: Context, rule_: Rule) -> Iterable[Hits]:
+    """持卡人与学生关系 has a drop-down list but no rule of its own in rules.md (发放方式 is A21's)."""
+    return enum_hits(ctx, rule_)
+
+
+@rule(
+    "A25",
+    table="aid",
+    columns=("paid_on",),
+    severity="error",
+    level="cell",
+    title="发放日期无效",
+    message='发放日期"{value}"不是有效日期，请写成"2026-09-01"的形式。',
+)
+def a25_paid_on_not_a_date(ctx: Context, rule_: Rule) -> Iterable[Hits]:
+    not_a_date = ctx.per_distinct(("paid_on",), lambda text: parse_iso_date(text) is None, dtype=np.bool_)
+    bad = ctx.present("paid_on") & not_a_date
+    return rule_.hits(ctx, bad, "paid_on", value=ctx.values("paid_on"))
+
+
 def term_days(period: Period) -> tuple[date, date]:
     """First and last day of a term: 秋季 9-1 … end of February, 春季 3-1 … 8-31."""
     if period.term == TERMS[0]:
@@ -365,14 +394,13 @@ def a17_paid_on(ctx: Context, rule_: Rule) -> Iterable[Hits]:
     today = ctx.env.today
 
     def term_of_bad_date(text: str, school_year: str, term: str) -> Period | None:
-        """The term the date should lie in, when it does not (or is no date at all)."""
+        """The term the date should lie in, when it does not (a text that is no date is A25's)."""
         period = row_period(school_year, term) or ctx.period
         day = parse_iso_date(text)
-        if day is not None:
-            first, last = term_days(period)
-            if first <= day <= min(last, today):
-                return None
-        return period
+        if day is None:
+            return None
+        first, last = term_days(period)
+        return None if first <= day <= min(last, today) else period
 
     codes, combos = ctx.distinct(("paid_on", "school_year", "term"))
     expected = [term_of_bad_date(*combo) for combo in combos]

@@ -301,3 +301,17 @@ metadata(
     title="号码在Excel中被存成数字",
     message=X02_MESSAGE,
 )
+
+
+def not_in_list(ctx: Context, key: str) -> Mask:
+    """Rows whose value of the enum column ``key`` is filled but not one of its list's values."""
+    return ctx.present(key) & ~ctx.member(key, ctx.column(key).code_list(ctx.policy).values)
+
+
+def enum_hits(ctx: Context, rule_: Rule) -> list[Hits]:
+    """Values outside the code lists of the rule's columns, one message template for all."""
+    hits: list[Hits] = []
+    for key in rule_.columns:
+        allowed = "、".join(ctx.column(key).code_list(ctx.policy).values)
+        hits += rule_.hits(ctx, not_in_list(ctx, key), key, value=ctx.values(key), allowed=allowed)
+    return hits

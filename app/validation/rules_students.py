@@ -14,7 +14,7 @@ from app.validation.arrays import Mask, digits_mask
 from app.validation.context import Context
 from app.validation.idnumbers import IdKind, for_column, is_error
 from app.validation.registry import Hits, Rule, rule
-from app.validation.rules_common import duplicates, id_analysis, phone_views
+from app.validation.rules_common import duplicates, enum_hits, id_analysis, not_in_list, phone_views
 
 # Usual age of a grade on 31 August of the school year's first year (小学一年级 = 6, 七年级 = 12,
 # 高一 and 中职一年级 = 15). S16 warns when the age from the ID number is more than 2 years off.
@@ -107,10 +107,6 @@ def s19_duplicate_student_no(ctx: Context, rule_: Rule) -> Iterable[Hits]:
 # ---------------------------------------------------------------- enums
 
 
-def _not_in_list(ctx: Context, key: str) -> Mask:
-    return ctx.present(key) & ~ctx.member(key, ctx.column(key).code_list().values)
-
-
 @rule(
     "S11",
     table="students",
@@ -121,7 +117,7 @@ def _not_in_list(ctx: Context, key: str) -> Mask:
     message='性别只能填"男"或"女"。',
 )
 def s11_gender(ctx: Context, rule_: Rule) -> Iterable[Hits]:
-    return rule_.hits(ctx, _not_in_list(ctx, "gender"), "gender")
+    return rule_.hits(ctx, not_in_list(ctx, "gender"), "gender")
 
 
 @rule(
@@ -152,7 +148,7 @@ def s12_gender_vs_id(ctx: Context, rule_: Rule) -> Iterable[Hits]:
     message='民族"{value}"不是国家标准民族名称。',
 )
 def s13_ethnicity(ctx: Context, rule_: Rule) -> Iterable[Hits]:
-    return rule_.hits(ctx, _not_in_list(ctx, "ethnicity"), "ethnicity", value=ctx.values("ethnicity"))
+    return rule_.hits(ctx, not_in_list(ctx, "ethnicity"), "ethnicity", value=ctx.values("ethnicity"))
 
 
 @rule(
@@ -165,7 +161,7 @@ def s13_ethnicity(ctx: Context, rule_: Rule) -> Iterable[Hits]:
     message='学段"{value}"无效，应为：学前教育、小学、初中、普通高中、中等职业教育。',
 )
 def s14_stage(ctx: Context, rule_: Rule) -> Iterable[Hits]:
-    return rule_.hits(ctx, _not_in_list(ctx, "stage"), "stage", value=ctx.values("stage"))
+    return rule_.hits(ctx, not_in_list(ctx, "stage"), "stage", value=ctx.values("stage"))
 
 
 def _grade_fits(stage: str, grade: str) -> bool:
@@ -273,7 +269,21 @@ def s18_student_no_vs_id(ctx: Context, rule_: Rule) -> Iterable[Hits]:
     message='在学状态"{value}"无效。',
 )
 def s20_status(ctx: Context, rule_: Rule) -> Iterable[Hits]:
-    return rule_.hits(ctx, _not_in_list(ctx, "status"), "status", value=ctx.values("status"))
+    return rule_.hits(ctx, not_in_list(ctx, "status"), "status", value=ctx.values("status"))
+
+
+@rule(
+    "S27",
+    table="students",
+    columns=("boarding", "hardship", "relation"),
+    severity="error",
+    level="cell",
+    title="代码值无效",
+    message='「{column}」"{value}"不是可选的值，应为：{allowed}。',
+)
+def s27_other_lists(ctx: Context, rule_: Rule) -> Iterable[Hits]:
+    """是否寄宿, 困难类型 and 与户主关系 have drop-down lists but no rule of their own in rules.md."""
+    return enum_hits(ctx, rule_)
 
 
 @cache

@@ -440,3 +440,18 @@ def test_the_connection_is_tuned_for_durability(store: Store) -> None:
     assert store._pragma("synchronous") == 2  # FULL: every commit reaches the disk
     assert store._pragma("foreign_keys") == 1
     assert store._pragma("busy_timeout") == store_module.BUSY_TIMEOUT_MS
+
+
+def test_accepted_warnings_reach_the_validation_engine(store: Store) -> None:
+    from app.validation.engine import validate
+    from tests.validation.samples import STUDENT, TODAY
+
+    wrong_age = {**STUDENT, "grade": "六年级"}  # a 6-year-old in 六年级: warning S16
+    (uid,) = store.insert_rows("students", AUTUMN, [wrong_age])
+    before = validate(store.load_frame("students", AUTUMN, with_accepted=True), None, AUTUMN, today=TODAY)
+    assert [(i.rule, i.accepted) for i in before.issues] == [("S16", False)]
+
+    store.set_accepted_warnings("students", uid, ["S16"])
+    after = validate(store.load_frame("students", AUTUMN, with_accepted=True), None, AUTUMN, today=TODAY)
+    assert [(i.rule, i.accepted) for i in after.issues] == [("S16", True)]
+    assert after.summary()["warning"] == 0

@@ -34,9 +34,9 @@ SEVERITIES = {
     **dict.fromkeys(["N01", "N02", "N03", "N04", "N05", "N06"], "notice"),
     **dict.fromkeys(["X01", "X02", "X03"], "error"),
     "X04": "warning",
-    **{f"S{n:02d}": "error" for n in range(1, 27)},
+    **{f"S{n:02d}": "error" for n in range(1, 28)},
     **dict.fromkeys(["S08", "S16", "S18", "S25"], "warning"),
-    **{f"A{n:02d}": "error" for n in range(1, 24)},
+    **{f"A{n:02d}": "error" for n in range(1, 26)},
     **dict.fromkeys(["A13", "A17", "A19", "A20", "A22", "A23"], "warning"),
     "C01": "warning",
 }

@@ -230,3 +230,18 @@ def test_every_column_of_both_tables_accepts_text() -> None:
     for schema in (STUDENTS, AID):
         for column in schema.columns:
             assert normalize_value(column, "\u200b").value == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"), [("兴宁区", "450102"), ("450102 兴宁区", "450102"), ("横州市", "450181")]
+)
+def test_household_county_accepts_its_name_and_stores_the_code(typed: str, code: str) -> None:
+    column = table_schema("students").column("household_region")
+    result = normalize_value(column, typed)
+    assert result.value == code
+    assert result.notices == (Notice("N04", f'「户籍所在县(区)」"{typed}"已规范为"{code}"。'),)
+
+
+def test_household_county_unknown_name_is_left_for_the_rules() -> None:
+    column = table_schema("students").column("household_region")
+    assert normalize_value(column, "横县").value == "横县"  # abolished in 2021: S21 reports it

@@ -207,7 +207,7 @@ def test_a16_row_of_another_period() -> None:
     assert one("A16", aid(term="春季学期")).message.endswith("该行为2026-2027学年春季学期。")
 
 
-@pytest.mark.parametrize("day", ["2026-08-31", "2026-11-02", "2027-03-01", "2026/09/15", "昨天"])
+@pytest.mark.parametrize("day", ["2026-08-31", "2026-11-02", "2027-03-01"])
 def test_a17_payout_date_outside_the_term_or_after_today(day: str) -> None:
     issue = one("A17", aid(paid_on=day))
     assert (issue.severity, issue.message) == (
@@ -259,3 +259,30 @@ def test_a23_holder_is_the_student_but_named_differently() -> None:
     assert (issue.column, issue.severity) == ("持卡人姓名", "warning")
     assert issue.message == '持卡人与学生关系为"本人"，但持卡人姓名与学生姓名不同。'
     assert "A23" not in check(aid(holder_relation="本人", holder_name="韦小明"))
+
+
+@pytest.mark.parametrize("day", ["2026/09/15", "昨天", "2026-02-30"])
+def test_a25_payout_date_that_is_no_date_is_an_error_not_an_a17_warning(day: str) -> None:
+    issues = check(aid(paid_on=day))
+    assert "A17" not in issues
+    issue = one("A25", aid(paid_on=day))
+    assert (issue.severity, issue.message) == (
+        "error",
+        f'发放日期"{day}"不是有效日期，请写成"2026-09-01"的形式。',
+    )
+
+
+def test_a25_empty_payout_date_of_a_waiver_is_fine() -> None:
+    assert "A25" not in check(aid(paid_on="", payout="直接减免", item="免除保育教育费"))
+
+
+@pytest.mark.parametrize("relation", ["叔叔", "父"])
+def test_a24_holder_relation_outside_its_list(relation: str) -> None:
+    issue = one("A24", aid(holder_relation=relation))
+    assert issue.message == (
+        f'「持卡人与学生关系」"{relation}"不是可选的值，应为：本人、父亲、母亲、祖父母、外祖父母、其他监护人。'
+    )
+
+
+def test_a24_listed_holder_relation_passes() -> None:
+    assert "A24" not in check(aid(holder_relation="母亲"))

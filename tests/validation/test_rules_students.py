@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.models.schema import table_schema
 from app.validation.report import Issue
 from tests.validation.samples import (
     HOUSEHOLDER_ID,
@@ -320,3 +321,25 @@ def test_s25_phone_shared_by_more_than_three_households() -> None:
     assert "S25" not in rules_of(run(rows[:3]))
     siblings = [other_student(n, guardian_phone=phone, householder_id=HOUSEHOLDER_ID) for n in range(1, 6)]
     assert "S25" not in rules_of(run(siblings))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("boarding", "住宿", "是、否"),
+        (
+            "hardship",
+            "贫困户",
+            "脱贫户(建档立卡)、防返贫监测对象、农村低保、农村特困供养、孤儿、残疾、其他家庭经济困难",
+        ),
+        ("relation", "儿子", "本人、子、女、孙子、孙女、外孙子、外孙女、侄子、侄女、其他"),
+    ],
+)
+def test_s27_values_outside_the_drop_down_lists(key: str, value: str, allowed: str) -> None:
+    header = table_schema("students").column(key).header
+    issue = one([student(**{key: value})], "S27")
+    assert (issue.column, issue.message) == (header, f'「{header}」"{value}"不是可选的值，应为：{allowed}。')
+
+
+def test_s27_listed_values_pass() -> None:
+    assert "S27" not in rules_of(run([student(boarding="否", hardship="孤儿", relation="孙女")]))
