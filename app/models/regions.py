@@ -122,4 +122,6 @@ def county_code_list(province_code: str) -> CodeList:
     name_counts = Counter(counties.values())
     aliases = {name: code for code, name in counties.items() if name_counts[name] == 1}
     aliases.update({f"{code} {name}": code for code, name in counties.items()})
-    return CodeList(name="region", title="户籍所在县(区)", values=tuple(counties), aliases=MappingProxyType(aliases))
+    return CodeList(
+        name="region", title="户籍所在县(区)", values=tuple(counties), aliases=MappingProxyType(aliases)
+    )
