@@ -568,6 +568,13 @@ class Store:
             return pd.DataFrame.from_records(records, columns=[*fixed, *_columns(table)])
 
     @_translated
+    def check_integrity(self) -> bool:
+        """SQLite's quick_check of the whole file (本地保存 runs it): True when the file is intact."""
+        with self._transaction(write=False) as driver:
+            rows = driver.execute("PRAGMA quick_check").fetchall()
+        return rows == [("ok",)]
+
+    @_translated
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         """The account setting ``key``, or ``default`` if it was never set."""
         statement = sa.select(_meta_table.c.value).where(_meta_table.c.key == key)

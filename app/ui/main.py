@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__
 from app.logs import setup_logging
 from app.models.errors import StoreError
-from app.models.paths import LOCAL_ACCOUNT
 from app.models.period import Period, current_period
 from app.models.schema import TABLE_KEYS
 from app.models.store import Store
+from app.ui.login import LoginDialog
 from app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,14 @@ DEMO_STUDENTS = 300
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="zizhu-gui", description="资助通桌面客户端")
-    parser.add_argument("--org-code", default=LOCAL_ACCOUNT, help="学校机构码")
+    parser.add_argument("--org-code", default="", help="登录窗口预填的学校机构码")
     parser.add_argument("--data-dir", type=Path, help="数据文件夹")
     parser.add_argument("--seed-demo", action="store_true", help="本期两张表都为空时载入演示数据")
+    parser.add_argument(
+        "--no-login",
+        action="store_true",
+        help="不显示登录窗口，直接打开 --org-code 的本机数据（开发与截图用）",
+    )
     return parser.parse_args(argv)
 
 
@@ -76,6 +81,20 @@ def seed_demo_data(store: Store, period: Period) -> None:
     log.info("seeded demo data for %s", period.id)
 
 
+def open_account(args: argparse.Namespace) -> tuple[Store, str] | None:
+    """The store of the account that logs in; None when the user closed the login window."""
+    if args.no_login and args.org_code:
+        try:
+            return Store.for_account(args.org_code, args.data_dir), args.org_code
+        except StoreError as exc:
+            QMessageBox.critical(None, "无法打开数据文件", exc.user_message)
+            return None
+    login = LoginDialog(args.data_dir, args.org_code)
+    if login.exec() != LoginDialog.DialogCode.Accepted or login.store is None:
+        return None
+    return login.store, login.org_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging(args.data_dir)
@@ -86,15 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     install_translations(app)
     sys.excepthook = show_crash_dialog
-    try:
-        store = Store.for_account(args.org_code, args.data_dir)
-    except StoreError as exc:
-        QMessageBox.critical(None, "无法打开数据文件", exc.user_message)
-        return 2
+    opened = open_account(args)
+    if opened is None:
+        return 0
+    store, org_code = opened
     period = current_period()
     if args.seed_demo:
         seed_demo_data(store, period)
-    window = MainWindow(store, args.org_code, period)
+    window = MainWindow(store, org_code, period)
     window.show()
     try:
         return app.exec()

@@ -1,32 +1,46 @@
-"""The main window: period selector at the top, one tab per table, status bar."""
+"""The main window: period selector, menus and toolbar from the action registry, one tab per table."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
+    QFrame,
     QHBoxLayout,
-    QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTableView,
+    QPushButton,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from app.files.exporter import ExportError, export_table
 from app.models.errors import StoreError
 from app.models.period import TERMS, Period, current_period
 from app.models.schema import TABLE_KEYS, TableKey, table_schema
 from app.models.store import Store
-from app.ui.table_model import RowsTableModel
+from app.ui.actions import MENUS, build_actions, fill_menus, fill_toolbar, update_enablement
+from app.ui.login import UserDialog
+from app.ui.table_editor import TableEditor
+from app.ui.worker import run_in_background
+
+if TYPE_CHECKING:
+    from app.validation.engine import Report
 
 log = logging.getLogger(__name__)
 YEARS_SHOWN_BACK = 3
+MAX_ROWS_ADDED = 5000
 
 
 def school_years_around(period: Period) -> list[str]:
@@ -35,53 +49,110 @@ def school_years_around(period: Period) -> list[str]:
     return [f"{y}-{y + 1}" for y in range(first, period.start_year + 2)]
 
 
-class TablePage(QWidget):
-    """One tab: the grid of one table."""
+class StatusPanel(QFrame):
+    """The column at the right of a table: review status, last save, row and selection counts."""
 
-    def __init__(self, table: TableKey, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFixedWidth(150)
+        self.review_button = QPushButton("未上传", self)
+        self.review_button.setObjectName("review_status")
+        self.review_button.setEnabled(False)
+        self.review_button.setToolTip("连接审核服务器并上传后，这里显示审核结果。")
+        self.saved_label = QLabel("尚未修改", self)
+        self.saved_label.setObjectName("saved_label")
+        self.rows_label = QLabel("共 0 行", self)
+        self.selection_label = QLabel("选中 0 个单元格", self)
+        for label in (self.saved_label, self.rows_label, self.selection_label):
+            label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("审核状态", self))
+        layout.addWidget(self.review_button)
+        layout.addSpacing(12)
+        layout.addWidget(self.saved_label)
+        layout.addWidget(self.rows_label)
+        layout.addWidget(self.selection_label)
+        layout.addStretch(1)
+
+    def show_saved(self, when: object) -> None:
+        if isinstance(when, datetime):
+            self.saved_label.setText(f"已保存 {when:%H:%M}")
+            self.saved_label.setStyleSheet("")
+
+    def show_unsaved(self, count: int) -> None:
+        self.saved_label.setText(f"有 {count} 处修改尚未写入本机")
+        self.saved_label.setStyleSheet("color: #b00020;")
+
+    def show_counts(self, rows: int, selected: int) -> None:
+        self.rows_label.setText(f"共 {rows:,} 行")
+        self.selection_label.setText(f"选中 {selected:,} 个单元格")
+
+
+class TablePage(QWidget):
+    """One tab: the editable grid of a table and its status panel."""
+
+    def __init__(self, store: Store, table: TableKey, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = table
-        self.model = RowsTableModel(table_schema(table), self)
-        self.view = QTableView(self)
-        self.view.setObjectName(f"grid_{table}")
-        self.view.setModel(self.model)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
-        char_width = self.view.fontMetrics().horizontalAdvance("中")
-        for column, spec in enumerate(self.model.schema.columns):
-            self.view.setColumnWidth(column, spec.width * char_width + 12)
-        layout = QVBoxLayout(self)
+        self.editor = TableEditor(store, table, self)
+        self.panel = StatusPanel(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.panel)
+        self.editor.saved.connect(self.panel.show_saved)
+        self.editor.counts_changed.connect(self.panel.show_counts)
 
 
 class MainWindow(QMainWindow):
+    server_connected: bool
+    undo_group: QUndoGroup
+
     def __init__(self, store: Store, org_code: str, period: Period | None = None) -> None:
         super().__init__()
         self.store = store
         self.org_code = org_code
         self.period = period or current_period()
-        self.setWindowTitle(f"资助通 — 学校端（机构码 {org_code}）")
+        self.server_connected = False  # the sync issue connects the review server
+        self.setWindowTitle(f"资助通 — 学校端（机构码 {org_code}，离线）")
+        self.undo_group = QUndoGroup(self)
         self.pages: dict[TableKey, TablePage] = {}
-        self._build_period_selector()
         self.tabs = QTabWidget(self)
         for table in TABLE_KEYS:
-            page = TablePage(table, self.tabs)
+            page = TablePage(store, table, self.tabs)
+            page.editor.save_failed.connect(self._save_failed)
+            self.undo_group.addStack(page.editor.undo_stack)
             self.pages[table] = page
             self.tabs.addTab(page, table_schema(table).title)
-        self.tabs.currentChanged.connect(self._show_counts)
+        self.actions_by_id = build_actions(self)
+        self._build_menus_and_toolbar()
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.addLayout(self._period_bar)
+        layout.addLayout(self._build_period_selector())
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
-        self.resize(1200, 760)
-        self._restore_geometry()
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.undo_group.canUndoChanged.connect(self.refresh_actions)
+        self.undo_group.canRedoChanged.connect(self.refresh_actions)
+        self.resize(1280, 800)
+        self._restore_layout()
         self.reload()
+        self._tab_changed()
 
-    def _build_period_selector(self) -> None:
-        self._period_bar = QHBoxLayout()
+    # ------------------------------------------------------------ building
+
+    def _build_menus_and_toolbar(self) -> None:
+        menus = {title: self.menuBar().addMenu(title) for title in MENUS}
+        fill_menus(menus, self.actions_by_id)
+        toolbar = QToolBar("常用操作", self)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        fill_toolbar(toolbar, self.actions_by_id)
+        self.addToolBar(toolbar)
+
+    def _build_period_selector(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
         self.year_box = QComboBox(self)
         self.year_box.setObjectName("school_year")
         self.year_box.addItems(school_years_around(self.period))
@@ -90,43 +161,188 @@ class MainWindow(QMainWindow):
         self.term_box.setObjectName("term")
         self.term_box.addItems(list(TERMS))
         self.term_box.setCurrentText(self.period.term)
-        self._period_bar.addWidget(QLabel("学年：", self))
-        self._period_bar.addWidget(self.year_box)
-        self._period_bar.addWidget(QLabel("学期：", self))
-        self._period_bar.addWidget(self.term_box)
-        self._period_bar.addStretch(1)
+        bar.addWidget(QLabel("学年：", self))
+        bar.addWidget(self.year_box)
+        bar.addWidget(QLabel("学期：", self))
+        bar.addWidget(self.term_box)
+        bar.addStretch(1)
         self.year_box.currentTextChanged.connect(self._period_changed)
         self.term_box.currentTextChanged.connect(self._period_changed)
+        return bar
 
-    def _period_changed(self) -> None:
-        self.period = Period(self.year_box.currentText(), self.term_box.currentText())
-        self.reload()
-
-    def reload(self) -> None:
-        """Load both tables of the current period from the store."""
-        try:
-            for table, page in self.pages.items():
-                page.model.set_rows(self.store.load(table, self.period))
-        except StoreError as exc:
-            log.warning("loading %s failed: %s", self.period.id, exc)
-            QMessageBox.critical(self, "无法读取数据", exc.user_message)
-        self._show_counts()
-
-    def _show_counts(self) -> None:
-        page = self.current_page()
-        title = table_schema(page.table).title
-        self.statusBar().showMessage(f"{self.period.label}　{title}：共 {page.model.rowCount():,} 行")
+    # ------------------------------------------------------------ state
 
     def current_page(self) -> TablePage:
         page = self.tabs.currentWidget()
         assert isinstance(page, TablePage)
         return page
 
-    def _restore_geometry(self) -> None:
-        geometry = QSettings().value("main_window/geometry")
-        if geometry is not None:
+    def current_editor(self) -> TableEditor:
+        return self.current_page().editor
+
+    def refresh_actions(self) -> None:
+        update_enablement(self, self.actions_by_id)
+
+    def _tab_changed(self) -> None:
+        self.undo_group.setActiveStack(self.current_editor().undo_stack)
+        self._show_period_status()
+        self.refresh_actions()
+
+    def _show_period_status(self) -> None:
+        page = self.current_page()
+        title = table_schema(page.table).title
+        self.statusBar().showMessage(f"{self.period.label}　{title}：共 {page.editor.model.rowCount():,} 行")
+
+    def _period_changed(self) -> None:
+        self.flush_all()
+        self.period = Period(self.year_box.currentText(), self.term_box.currentText())
+        self.reload()
+
+    def reload(self) -> None:
+        """Load both tables of the current period from the store."""
+        try:
+            for page in self.pages.values():
+                page.editor.load(self.period)
+        except StoreError as exc:
+            log.warning("loading %s failed: %s", self.period.id, exc)
+            QMessageBox.critical(self, "无法读取数据", exc.user_message)
+        self._show_period_status()
+        self.refresh_actions()
+
+    # ------------------------------------------------------------ commands
+
+    def add_rows(self) -> None:
+        count, accepted = QInputDialog.getInt(self, "增加行", "增加几行？", 1, 1, MAX_ROWS_ADDED)
+        if accepted:
+            self.current_editor().add_rows(count)
+            self._show_period_status()
+
+    def flush_all(self) -> bool:
+        """Write every pending edit; True when nothing is left unsaved."""
+        return all(page.editor.flush() for page in self.pages.values())
+
+    def save_locally(self) -> None:
+        """本地保存: every edit is already written; this retries pending ones and checks the file."""
+        if not self.flush_all():
+            return  # save_failed already told the user why
+        try:
+            intact = self.store.check_integrity()
+        except StoreError as exc:
+            QMessageBox.critical(self, "保存失败", exc.user_message)
+            return
+        if not intact:
+            QMessageBox.critical(
+                self, "数据文件异常", "数据文件完整性检查未通过，请先导出到Excel备份数据，再联系技术支持。"
+            )
+            return
+        now = datetime.now()
+        for page in self.pages.values():
+            page.panel.show_saved(now)
+        self.statusBar().showMessage(f"已保存（{now:%H:%M:%S}），数据文件检查完好。", 5000)
+
+    def validate_tables(self) -> None:
+        """效验数据 over both tables; the issues panel with every finding comes with issue 6."""
+        from app.validation.engine import validate
+
+        if not self.flush_all():
+            return
+        try:
+            students = self.store.load_frame("students", self.period, with_accepted=True)
+            aid = self.store.load_frame("aid", self.period, with_accepted=True)
+        except StoreError as exc:
+            QMessageBox.critical(self, "无法读取数据", exc.user_message)
+            return
+        period = self.period
+        run_in_background(
+            self,
+            lambda: validate(students, aid, period),
+            self._show_validation,
+            self._background_failed,
+            label="正在效验数据……",
+        )
+
+    def _show_validation(self, report: Report) -> None:
+        summary = report.summary()
+        accepted = report.accepted_count
+        text = f"{summary['error']} 个错误，{summary['warning']} 个警告"
+        if accepted:
+            text += f"，已核对 {accepted} 个"
+        self.statusBar().showMessage(f"效验完成：{text}。")
+        QMessageBox.information(self, "效验数据", f"效验完成：{text}。")
+
+    def upload(self) -> None:
+        QMessageBox.information(self, "上传数据", "尚未连接审核服务器。请联网后重新登录，再上传数据。")
+
+    def export_current_table(self) -> None:
+        editor = self.current_editor()
+        title = table_schema(editor.table).title
+        suggested = str(Path.home() / f"{title}_{self.period.label}.xlsx")
+        target, _ = QFileDialog.getSaveFileName(self, "导出到Excel", suggested, "Excel 工作簿 (*.xlsx)")
+        if not target:
+            return
+        path = Path(target if target.lower().endswith(".xlsx") else f"{target}.xlsx")
+        rows = [list(values) for values in editor.model.rows_values()]
+        table = editor.table
+        run_in_background(
+            self,
+            lambda: export_table(path, table, rows),
+            lambda count: self.statusBar().showMessage(f"已导出 {count:,} 行到“{path}”。", 10000),
+            self._background_failed,
+            label=f"正在导出{title}……",
+        )
+
+    def manage_user(self) -> None:
+        UserDialog(self.store, self.org_code, self).exec()
+
+    # ------------------------------------------------------------ errors
+
+    def _save_failed(self, message: str) -> None:
+        for page in self.pages.values():
+            pending = page.editor.pending_count()
+            if pending:
+                page.panel.show_unsaved(pending)
+        QMessageBox.warning(self, "修改尚未保存", message)
+
+    def _background_failed(self, error: BaseException) -> None:
+        if isinstance(error, ExportError):
+            QMessageBox.warning(self, "导出失败", error.user_message)
+        elif isinstance(error, StoreError):
+            QMessageBox.critical(self, "数据文件错误", error.user_message)
+        else:
+            log.error("background task failed", exc_info=error)
+            QMessageBox.critical(
+                self, "程序出错", "操作没有完成，已保存的数据不受影响。错误详情已记录在日志文件中。"
+            )
+
+    # ------------------------------------------------------------ layout memory
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main_window/geometry")
+        if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        for table, page in self.pages.items():
+            header_state = settings.value(f"grid/{table}/header")
+            if isinstance(header_state, QByteArray):
+                page.editor.view.horizontalHeader().restoreState(header_state)
+
+    def _save_layout(self) -> None:
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        for table, page in self.pages.items():
+            settings.setValue(f"grid/{table}/header", page.editor.view.horizontalHeader().saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
+        if not self.flush_all():
+            pending = sum(page.editor.pending_count() for page in self.pages.values())
+            answer = QMessageBox.question(
+                self,
+                "还有修改没有保存",
+                f"有 {pending} 处修改没能写入本机（见之前的提示）。\n"
+                "现在关闭，这些修改将丢失。确定要关闭吗？",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._save_layout()
         super().closeEvent(event)

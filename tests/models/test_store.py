@@ -455,3 +455,8 @@ def test_accepted_warnings_reach_the_validation_engine(store: Store) -> None:
     after = validate(store.load_frame("students", AUTUMN, with_accepted=True), None, AUTUMN, today=TODAY)
     assert [(i.rule, i.accepted) for i in after.issues] == [("S16", True)]
     assert after.summary()["warning"] == 0
+
+
+def test_integrity_check_of_a_healthy_file(store: Store) -> None:
+    store.insert_rows("students", AUTUMN, [{"name": "韦小宝"}])
+    assert store.check_integrity()

@@ -1,23 +1,34 @@
-"""The desktop client's main window, offscreen."""
+"""The desktop client's main window and login, offscreen."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar
 from pytestqt.qtbot import QtBot
 
+from app.models.account import get_contact
 from app.models.period import Period
-from app.models.schema import table_schema
 from app.models.store import Store
+from app.ui.login import LoginDialog, UserDialog
 from app.ui.main import install_translations, seed_demo_data
 from app.ui.main_window import MainWindow
-from app.ui.table_model import RowsTableModel
 
 PERIOD = Period("2026-2027", "秋季学期")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path) -> Iterator[None]:
+    """QSettings of each test in its own folder, so remembered layouts do not leak between tests."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QCoreApplication.setOrganizationName("zizhutong-tests")
+    yield
 
 
 @pytest.fixture
@@ -27,46 +38,168 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def _student(name: str, id_number: str) -> dict[str, str]:
+@pytest.fixture
+def window(qtbot: QtBot, store: Store) -> MainWindow:
+    main = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(main)
+    return main
+
+
+def _student(name: str, id_number: str = "") -> dict[str, str]:
     return {"name": name, "id_number": id_number, "gender": "男", "guardian_phone": "0771-5301234"}
 
 
 def test_window_shows_both_tables_of_the_period(qtbot: QtBot, store: Store) -> None:
-    store.insert_rows("students", PERIOD, [_student("韦小宝", "45010220080101001X"), _student("黄蓉", "")])
-    window = MainWindow(store, "2145000001", PERIOD)
-    qtbot.addWidget(window)
+    store.insert_rows("students", PERIOD, [_student("韦小宝", "45010220080101001X"), _student("黄蓉")])
+    main = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(main)
 
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["在学状态表", "学生资助表"]
-    model = window.pages["students"].model
+    assert [main.tabs.tabText(i) for i in range(main.tabs.count())] == ["在学状态表", "学生资助表"]
+    model = main.pages["students"].editor.model
     assert model.rowCount() == 2
     assert model.index(0, 2).data() == "45010220080101001X"
-    assert model.index(0, 15).data() == "0771-5301234"
-    assert model.headerData(0, Qt.Orientation.Horizontal) == "姓名"
-    assert model.headerData(1, Qt.Orientation.Vertical) == "2"
-    assert window.pages["aid"].model.rowCount() == 0
-    assert "共 2 行" in window.statusBar().currentMessage()
+    assert main.pages["aid"].editor.model.rowCount() == 0
+    assert "共 2 行" in main.statusBar().currentMessage()
+    assert main.pages["students"].panel.rows_label.text() == "共 2 行"
+    assert main.pages["students"].panel.review_button.text() == "未上传"
 
 
-def test_choosing_another_period_shows_its_rows(qtbot: QtBot, store: Store) -> None:
-    store.insert_rows("students", PERIOD, [_student("韦小宝", "")])
+def test_menus_and_toolbar_come_from_the_action_registry(window: MainWindow) -> None:
+    menus = [action.text() for action in window.menuBar().actions()]
+    assert menus == ["日常工作", "编辑", "管理项目"]
+    daily = window.menuBar().actions()[0].menu()
+    assert isinstance(daily, QMenu)
+    expected = ["增加行…", "删除行", "本地保存", "效验数据", "上传数据", "导出到Excel…"]
+    assert [a.text() for a in daily.actions()] == expected
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    assert toolbar is not None
+    texts = [a.text() for a in toolbar.actions() if not a.isSeparator()]
+    assert texts[:6] == expected
+    assert window.actions_by_id["save"].shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert window.actions_by_id["validate"].shortcut().toString() == "F5"
+    assert not window.actions_by_id["upload"].isEnabled()  # no review server yet
+
+
+def test_add_rows_asks_how_many(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *args, **kwargs: (5, True))
+    window.actions_by_id["add_rows"].trigger()
+    assert window.pages["students"].editor.model.rowCount() == 5
+    assert window.store.count("students", PERIOD) == 5
+    assert window.actions_by_id["undo"].isEnabled()
+    window.actions_by_id["undo"].trigger()
+    assert window.store.count("students", PERIOD) == 0
+
+
+def test_choosing_another_period_shows_its_rows(window: MainWindow, store: Store) -> None:
     spring = Period("2026-2027", "春季学期")
-    store.insert_rows("students", spring, [_student("甲", ""), _student("乙", ""), _student("丙", "")])
-    window = MainWindow(store, "2145000001", PERIOD)
-    qtbot.addWidget(window)
+    store.insert_rows("students", spring, [_student("甲"), _student("乙"), _student("丙")])
 
     window.term_box.setCurrentText("春季学期")
 
     assert window.period == spring
-    assert window.pages["students"].model.rowCount() == 3
+    assert window.pages["students"].editor.model.rowCount() == 3
     assert "春季学期" in window.statusBar().currentMessage()
 
 
-def test_rows_model_passes_qt_model_tester(qtmodeltester: object, store: Store) -> None:
-    store.insert_rows("students", PERIOD, [_student(f"学生{i}", "") for i in range(30)])
-    model = RowsTableModel(table_schema("students"))
-    model.set_rows(store.load("students", PERIOD))
-    qtmodeltester.check(model)  # type: ignore[attr-defined]
-    assert model.columnCount() == len(table_schema("students").columns)
+def test_save_locally_checks_the_file_and_says_when(window: MainWindow) -> None:
+    window.actions_by_id["save"].trigger()
+    assert window.pages["students"].panel.saved_label.text().startswith("已保存 ")
+    assert "数据文件检查完好" in window.statusBar().currentMessage()
+
+
+def test_validate_reports_the_summary(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: shown.append(text))
+    window.store.insert_rows("students", PERIOD, [_student("韦小宝", "440308199901101513")])
+    window.reload()
+
+    window.actions_by_id["validate"].trigger()
+
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown[0].startswith("效验完成：")
+    assert "个错误" in shown[0]
+    assert not shown[0].startswith("效验完成：0 个错误")
+
+
+def test_export_writes_the_current_table(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.store.insert_rows("students", PERIOD, [_student("韦小宝", "45010220080101001X")])
+    window.reload()
+    target = tmp_path / "导出"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+
+    window.actions_by_id["export"].trigger()
+
+    written = tmp_path / "导出.xlsx"
+    qtbot.waitUntil(lambda: "已导出" in window.statusBar().currentMessage(), timeout=10_000)
+    sheet = openpyxl.load_workbook(written).worksheets[0]
+    assert sheet.cell(row=2, column=1).value == "韦小宝"
+    assert sheet.cell(row=2, column=3).value == "45010220080101001X"
+
+
+def test_column_widths_are_remembered(qtbot: QtBot, store: Store) -> None:
+    first = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(first)
+    first.pages["students"].editor.view.setColumnWidth(0, 211)
+    first.close()
+
+    second = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(second)
+    assert second.pages["students"].editor.view.columnWidth(0) == 211
+
+
+def test_first_login_creates_the_account_and_later_logins_check_the_password(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    data_dir = tmp_path / "data"
+
+    first = LoginDialog(data_dir, "2145000001")
+    qtbot.addWidget(first)
+    first.password_edit.setText("本机密码1")
+    first.try_login()
+    assert first.result() == LoginDialog.DialogCode.Accepted
+    assert first.store is not None
+    first.store.close()
+
+    again = LoginDialog(data_dir, "2145000001")
+    qtbot.addWidget(again)
+    again.password_edit.setText("不对的密码")
+    again.try_login()
+    assert again.store is None
+    assert warnings == ["密码错误。离线登录需使用本机上次登录成功时的密码。"]
+
+
+def test_login_refuses_a_malformed_org_code(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    dialog = LoginDialog(tmp_path, "21450")
+    qtbot.addWidget(dialog)
+    dialog.password_edit.setText("x")
+    dialog.try_login()
+    assert dialog.store is None
+    assert "10位数字" in warnings[0]
+    assert not (tmp_path / "accounts").exists()
+
+
+def test_user_dialog_keeps_the_contact(qtbot: QtBot, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    dialog = UserDialog(store, "2145000001")
+    qtbot.addWidget(dialog)
+    dialog.name_edit.setText("黄老师")
+    dialog.phone_edit.setText("123")
+    dialog.save()
+    assert warnings and "联系电话" in warnings[0]
+    dialog.phone_edit.setText("13812345678")
+    dialog.save()
+    assert get_contact(store).phone == "13812345678"
 
 
 def test_standard_dialogs_speak_chinese(qapp: QApplication) -> None:
