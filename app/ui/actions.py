@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QMenu, QStyle, QToolBar
+
+from app.ui.table_editor import ContextEntry
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -203,12 +205,19 @@ def fill_toolbar(toolbar: QToolBar, actions: dict[str, QAction]) -> None:
             toolbar.addAction(actions[action_id])
 
 
-def context_menu(parent: QWidget, actions: dict[str, QAction], ids: tuple[str, ...]) -> QMenu:
-    """A context menu made of registered actions (same titles, shortcuts and enablement)."""
-    menu = QMenu(parent)
-    for action_id in ids:
-        if action_id == SEPARATOR:
-            menu.addSeparator()
-        else:
-            menu.addAction(actions[action_id])
-    return menu
+# The grid's right-click menus: on cells, on the row numbers, on the grey area below the rows.
+CONTEXT_MENUS: dict[str, tuple[str, ...]] = {
+    "cell": ("cut", "copy", "clear", "add_rows", "delete_rows"),
+    "row_header": ("delete_rows", "add_rows"),
+    "empty": ("add_rows",),
+}
+
+
+def context_entries(actions: dict[str, QAction], area: str) -> list[ContextEntry]:
+    """The entries of a grid context menu, taken from the registered actions (enabled ones only)."""
+    entries = []
+    for action_id in CONTEXT_MENUS.get(area, ()):
+        action = actions[action_id]
+        if action.isEnabled():
+            entries.append(ContextEntry(action.text(), action.shortcut().toString(), action.trigger))
+    return entries

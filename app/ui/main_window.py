@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from app.models.errors import StoreError
 from app.models.period import TERMS, Period, current_period
 from app.models.schema import TABLE_KEYS, TableKey, table_schema
 from app.models.store import Store
-from app.ui.actions import MENUS, build_actions, fill_menus, fill_toolbar, update_enablement
+from app.ui.actions import MENUS, build_actions, context_entries, fill_menus, fill_toolbar, update_enablement
 from app.ui.login import UserDialog
 from app.ui.table_editor import TableEditor
 from app.ui.worker import run_in_background
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, table_schema(table).title)
         self.actions_by_id = build_actions(self)
         self._build_menus_and_toolbar()
+        for page in self.pages.values():
+            page.editor.context_entries = partial(context_entries, self.actions_by_id)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.addLayout(self._build_period_selector())

@@ -8,7 +8,7 @@ normalizes it and pushes one undo command.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from PySide6.QtCore import (
@@ -22,6 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from app.models.policy import default_policy
+from app.models.regions import current_counties
 from app.models.schema import TableSchema
 from app.models.store import TableRows
 
@@ -70,6 +72,16 @@ def contiguous_blocks(rows: Iterable[int]) -> list[tuple[int, int]]:
     return blocks
 
 
+def display_labels(schema: TableSchema) -> dict[int, Mapping[str, str]]:
+    """Column index → (stored code → shown text) for the columns that show a label with their code."""
+    labels: dict[int, Mapping[str, str]] = {}
+    for index, column in enumerate(schema.columns):
+        if column.type == "region":
+            counties = current_counties(default_policy().province_code)
+            labels[index] = {code: f"{code} {name}" for code, name in counties.items()}
+    return labels
+
+
 class RowsTableModel(QAbstractTableModel):
     """The rows of one table and period in grid order (schema column order), editable through a handler."""
 
@@ -85,6 +97,8 @@ class RowsTableModel(QAbstractTableModel):
         self._editable = True
         self._edit_handler: EditHandler | None = None
         self._display_slot = 0  # where the item delegate's multiData span holds DisplayRole
+        # Columns shown with a label for their stored code ("450102" shows as "450102 兴宁区").
+        self._labels: dict[int, Mapping[str, str]] = display_labels(schema)
 
     @property
     def schema(self) -> TableSchema:
@@ -115,6 +129,12 @@ class RowsTableModel(QAbstractTableModel):
 
     def value(self, row: int, column: int) -> str:
         return self._values[row][column]
+
+    def display_text(self, row: int, column: int) -> str:
+        """What the grid shows in a cell: the stored text, or its label ("450102 兴宁区")."""
+        text = self._values[row][column]
+        labels = self._labels.get(column)
+        return text if labels is None else labels.get(text, text)
 
     def row_values(self, row: int) -> list[str]:
         """A copy of one row's values."""
@@ -276,7 +296,11 @@ class RowsTableModel(QAbstractTableModel):
         if row < 0:
             return None
         if role in _CELL_TEXT_ROLES:
-            return self._values[row][index.column()]
+            column = index.column()
+            text = self._values[row][column]
+            if role == _DISPLAY and column in self._labels:
+                return self._labels[column].get(text, text)
+            return text
         if role in _MARK_ROLES and self._unsaved and (self._uids[row], index.column()) in self._unsaved:
             return _UNSAVED_BRUSH if role == _BACKGROUND else UNSAVED_TOOLTIP
         return None
@@ -293,17 +317,21 @@ class RowsTableModel(QAbstractTableModel):
         if self._unsaved and (self._uids[row], column) in self._unsaved:
             self._fill_unsaved(roles, self._values[row][column])
             return
+        text = self._values[row][column]
+        shown = self._labels[column].get(text, text) if column in self._labels else text
         slot = self._display_slot
         if slot < len(roles):
             role_data = roles[slot]
             if role_data.role() == _DISPLAY:
-                role_data.setData(self._values[row][column])
+                role_data.setData(shown)
                 return
         for slot, role_data in enumerate(roles):
-            if role_data.role() in _CELL_TEXT_ROLES:
-                role_data.setData(self._values[row][column])
-                if role_data.role() == _DISPLAY:
-                    self._display_slot = slot
+            role = role_data.role()
+            if role == _DISPLAY:
+                role_data.setData(shown)
+                self._display_slot = slot
+            elif role in _CELL_TEXT_ROLES:
+                role_data.setData(text)
 
     @staticmethod
     def _fill_unsaved(roles: Sequence[QModelRoleData], text: str) -> None:

@@ -221,3 +221,12 @@ def test_demo_seed_fills_an_empty_store_once(store: Store) -> None:
 
     seed_demo_data(store, PERIOD)
     assert store.count("students", PERIOD) == students
+
+
+def test_grid_context_menus_are_built_from_the_registered_actions(window: MainWindow) -> None:
+    editor = window.pages["students"].editor
+    titles = [entry.title for entry in editor.context_entries("cell")]
+    assert titles == ["剪切", "复制", "清除内容", "增加行…", "删除行"]
+    assert [entry.title for entry in editor.context_entries("empty")] == ["增加行…"]
+    menu = editor.build_context_menu("row_header")
+    assert [action.text() for action in menu.actions()] == ["删除行", "增加行…"]

@@ -752,3 +752,19 @@ def test_rows_model_passes_the_python_model_tester(qtmodeltester: object, store:
     model.set_rows(store.load("students", PERIOD))
     qtmodeltester.check(model, force_py=True)  # type: ignore[attr-defined]
     assert not model.setData(model.index(0, 0), "x")  # no edit handler: the model never writes itself
+
+
+def test_household_county_shows_its_name_but_edits_the_code(qtbot: QtBot, tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "labels.sqlite3")
+    try:
+        store.insert_rows("students", PERIOD, [{"name": "韦小宝", "household_region": "450102"}])
+        editor = TableEditor(store, "students")
+        qtbot.addWidget(editor)
+        editor.load(PERIOD)
+        column = editor.model.schema.index_of("household_region")
+        index = editor.model.index(0, column)
+        assert index.data(Qt.ItemDataRole.DisplayRole) == "450102 兴宁区"
+        assert index.data(Qt.ItemDataRole.EditRole) == "450102"
+        assert editor.model.rows_values()[0][column] == "450102"
+    finally:
+        store.close()
