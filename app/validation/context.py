@@ -255,7 +255,7 @@ class Context:
             raw = object_array([""] * self.size)
         if self._coded(key):
             codes, uniques = _factorize(raw)
-            if (codes < 0).any() or not all(isinstance(value, str) for value in uniques):
+            if np.count_nonzero(codes < 0) or not all(isinstance(value, str) for value in uniques):
                 raw = object_array([_text(value) for value in raw])
                 codes, uniques = _factorize(raw)
             self._cache[("codes", key)] = (codes, uniques)

@@ -168,7 +168,7 @@ def check_row(
 def _run(contexts: Iterable[Context], levels: frozenset[Level], only: Collection[str] | None) -> Report:
     report = Report()
     for context in contexts:
-        for rule in rule_catalog():
+        for rule in _rules_for(context.table, levels):
             if not _should_run(rule, context, levels, only):
                 continue
             try:
@@ -180,6 +180,21 @@ def _run(contexts: Iterable[Context], levels: frozenset[Level], only: Collection
             report.issues.extend(_issues(rule, context, found))
     report.issues.sort(key=issue_order)
     return report
+
+
+@cache
+def _rule_ids_for(table: str, levels: frozenset[Level]) -> tuple[str, ...]:
+    """Ids of the catalog's rules with a check for ``table`` at ``levels``, in catalog order."""
+    return tuple(
+        rule.id
+        for rule in rule_catalog()
+        if rule.check is not None and rule.level in levels and rule.applies_to(table)
+    )
+
+
+def _rules_for(table: str, levels: frozenset[Level]) -> list[Rule]:
+    # Ids are cached, not Rule objects, so a rule replaced in the registry is the one that runs.
+    return [RULES[rule_id] for rule_id in _rule_ids_for(table, levels)]
 
 
 def _should_run(rule: Rule, context: Context, levels: frozenset[Level], only: Collection[str] | None) -> bool:

@@ -80,7 +80,7 @@ class Rule:
         ``{column}`` defaults to the column's Chinese header.
         """
         if where.dtype == np.bool_:
-            if not where.any():
+            if not np.count_nonzero(where):
                 return []
             positions: Positions = where.nonzero()[0]
         else:

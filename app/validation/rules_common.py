@@ -38,7 +38,7 @@ def id_analysis(ctx: Context, key: str) -> IdAnalysis:
 # ---------------------------------------------------------------- S03–S09: 身份证号 of 在学状态表
 
 
-def _id_rule(rule_id: str, title: str, kind: IdKind) -> None:
+def _id_rule(rule_id: str, title: str, kind: int) -> None:
     """Register one of S03–S07/S09: the rows of ``kind`` in the 身份证号 of 在学状态表."""
 
     def check(ctx: Context, rule_: Rule) -> Iterable[Hits]:
@@ -98,7 +98,7 @@ def _required_hits(ctx: Context, rule_: Rule) -> list[Hits]:
         if not (column.required or column.required_when):
             continue
         missing = ctx.empty(column.key)
-        if missing.any():  # the conditions are worked out only where something is missing
+        if np.count_nonzero(missing):  # the conditions are worked out only where something is missing
             found += rule_.hits(ctx, required_mask(ctx, column.key) & missing, column.key)
     return found
 
