@@ -64,6 +64,14 @@ def check_offline_password(store: Store, password: str) -> bool:
     return hmac.compare_digest(_hash(password, bytes.fromhex(salt_hex)).hex(), digest_hex)
 
 
+def login_offline(store: Store, password: str) -> bool:
+    """Check ``password`` against the kept one; the first login of an account keeps it."""
+    if store.get_meta(_HASH_KEY) is None:
+        set_offline_password(store, password)
+        return True
+    return check_offline_password(store, password)
+
+
 def get_contact(store: Store) -> Contact:
     return Contact(store.get_meta(_NAME_KEY) or "", store.get_meta(_PHONE_KEY) or "")
 

@@ -21,11 +21,10 @@ from app.models.account import (
     AccountError,
     Contact,
     account_exists,
-    check_offline_password,
     check_org_code,
     get_contact,
+    login_offline,
     set_contact,
-    set_offline_password,
 )
 from app.models.errors import StoreError
 from app.models.store import Store
@@ -86,12 +85,10 @@ class LoginDialog(QDialog):
             QMessageBox.critical(self, "无法打开数据文件", exc.user_message)
             return
         try:
-            if not first_use and not check_offline_password(store, password):
+            if not login_offline(store, password):
                 store.close()
                 QMessageBox.warning(self, "无法登录", "密码错误。离线登录需使用本机上次登录成功时的密码。")
                 return
-            if first_use:
-                set_offline_password(store, password)
         except StoreError as exc:
             store.close()
             QMessageBox.critical(self, "无法打开数据文件", exc.user_message)

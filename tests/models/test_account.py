@@ -13,6 +13,7 @@ from app.models.account import (
     check_offline_password,
     check_org_code,
     get_contact,
+    login_offline,
     set_contact,
     set_offline_password,
 )
@@ -50,3 +51,10 @@ def test_contact_round_trip_and_checks(tmp_path: Path) -> None:
         with pytest.raises(AccountError, match="姓名"):
             set_contact(store, Contact("", "13812345678"))
         assert get_contact(store) == Contact("黄老师", "0771-5301234")
+
+
+def test_first_login_of_an_existing_account_keeps_its_password(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite3") as store:  # made earlier, e.g. by an import
+        assert login_offline(store, "第一次的密码")
+        assert login_offline(store, "第一次的密码")
+        assert not login_offline(store, "别的密码")
