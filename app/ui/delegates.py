@@ -5,9 +5,7 @@ The delegate only moves text between the editor and the model; normalization, le
 saving happen behind ``model.setData`` (the table editor). Enter/Tab in an open editor commit and
 ask the view to move (``navigate``) like Excel: Enter down, Tab right, with Shift back.
 
-Cells are drawn here rather than by the style: QStyle's item drawing (panel primitives, a text
-layout for eliding) is a third of a page's paint time, and a grid cell needs only its background,
-its text clipped at the border as in Excel, and a frame around the current cell.
+Cells are not drawn here: the view paints a whole page in one call (grid_painter.py).
 """
 
 from __future__ import annotations
@@ -23,14 +21,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QKeyEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
     QComboBox,
     QCompleter,
     QLineEdit,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
@@ -51,13 +48,6 @@ _MOVES = {
     Qt.Key.Key_Backtab: (0, -1),
 }
 VISIBLE_CHOICES = 15
-# As plain ints: a flag test on PySide6's Python enums costs microseconds, three times per cell.
-_SELECTED = QStyle.StateFlag.State_Selected.value
-_HAS_FOCUS = QStyle.StateFlag.State_HasFocus.value
-_ENABLED = QStyle.StateFlag.State_Enabled.value
-_TEXT_FLAGS = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine)
-_PADDING = 4
-_FOCUS_WIDTH = 2
 
 
 class GridDelegate(QStyledItemDelegate):
@@ -78,38 +68,6 @@ class GridDelegate(QStyledItemDelegate):
             if spec.depends_on is not None
         }
         self.replace_on_open = False
-        self.refresh_colors(QPalette())
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        # The colours come from refresh_colors(), not option.palette: copying the palette for every
-        # cell is a seventh of the page's paint time.
-        row, column = index.row(), index.column()
-        model = self._model
-        rect = option.rect
-        state = option.state.value
-        if state & _SELECTED:
-            painter.fillRect(rect, self._highlight)
-            painter.setPen(self._highlighted_text)
-        else:
-            background = model.cell_background(row, column)
-            if background is not None:
-                painter.fillRect(rect, background)
-            painter.setPen(self._text if state & _ENABLED else self._disabled_text)
-        painter.drawText(
-            rect.adjusted(_PADDING, 0, -_PADDING, 0), _TEXT_FLAGS, model.display_text(row, column)
-        )
-        if state & _HAS_FOCUS:  # the current cell, framed as in Excel
-            painter.setPen(self._focus_pen)
-            painter.drawRect(rect.adjusted(1, 1, -1, -1))
-
-    def refresh_colors(self, palette: QPalette) -> None:
-        """Take the cell colours from the view's palette (at start and whenever it changes)."""
-        active, disabled = QPalette.ColorGroup.Active, QPalette.ColorGroup.Disabled
-        self._text = palette.color(active, QPalette.ColorRole.Text)
-        self._disabled_text = palette.color(disabled, QPalette.ColorRole.Text)
-        self._highlight = palette.color(active, QPalette.ColorRole.Highlight)
-        self._highlighted_text = palette.color(active, QPalette.ColorRole.HighlightedText)
-        self._focus_pen = QPen(self._highlight.darker(130), _FOCUS_WIDTH)
 
     def choices(self, index: Index) -> tuple[str, ...] | None:
         """The values offered for the cell, None for a free-text column.

@@ -39,7 +39,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QKeySequence, QMouseEvent, QUndoStack
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QKeySequence, QMouseEvent, QPaintEvent, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -61,6 +61,7 @@ from app.models.schema import Column, TableKey, table_schema
 from app.models.store import Store
 from app.ui.clipboard import HTML_CELL_LIMIT, mime_for, put_on_clipboard
 from app.ui.delegates import GridDelegate, navigation_step
+from app.ui.grid_painter import GridColors, paint_grid
 from app.ui.table_model import RowsTableModel
 from app.ui.undo import CellEdit, DeleteRowsCommand, EditCellsCommand, GridSession, InsertRowsCommand
 from app.validation.normalize import normalize_value
@@ -247,12 +248,12 @@ class GridView(QTableView):
         super().__init__(editor)
         self._editor = editor
         self.delegate = GridDelegate(editor.model, self)
-        self.delegate.refresh_colors(self.palette())
         self.setItemDelegate(self.delegate)
         self.delegate.navigate.connect(self.move_current)
         # Set when rows were picked by clicking row numbers: Delete then deletes those rows.
         self.rows_picked_by_header = False
         self._forwarding = False
+        self._colors: GridColors | None = None
         self.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -270,6 +271,17 @@ class GridView(QTableView):
         header.customContextMenuRequested.connect(self._row_header_menu)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._cell_menu)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # One Python call per repaint instead of one delegate call per visible cell (grid_painter).
+        if self._colors is None:
+            self._colors = GridColors.from_view(self)
+        paint_grid(self, self._editor.model, self._colors, event.rect())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._colors = None
+        super().changeEvent(event)
 
     def set_column_widths(self) -> None:
         """Column widths from the schema, in digits of the view's font, never narrower than the header.
@@ -417,11 +429,6 @@ class GridView(QTableView):
                     QApplication.sendEvent(line, event)
             return
         super().inputMethodEvent(event)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
-            self.delegate.refresh_colors(self.palette())
-        super().changeEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.rows_picked_by_header = False

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QInputMethodEvent, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QImage, QInputMethodEvent, QKeyEvent, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -768,3 +768,37 @@ def test_household_county_shows_its_name_but_edits_the_code(qtbot: QtBot, tmp_pa
         assert editor.model.rows_values()[0][column] == "450102"
     finally:
         store.close()
+
+
+# -- painting (grid_painter) ----------------------------------------------------------------------------
+
+
+def _viewport_image(editor: TableEditor) -> QImage:
+    return editor.view.viewport().grab().toImage()
+
+
+def test_the_grid_paints_text_selection_and_grid_lines(editor: TableEditor) -> None:
+    view = editor.view
+    view.clearSelection()
+    view.selectionModel().clearCurrentIndex()
+    first = view.visualRect(editor.model.index(0, NAME))
+    plain = _viewport_image(editor)
+    base = view.palette().color(QPalette.ColorRole.Base)
+    text_pixels = sum(
+        plain.pixelColor(x, first.center().y()) != base for x in range(first.left() + 2, first.right() - 2)
+    )
+    assert text_pixels > 3, "the name is drawn in its cell"
+    grid = plain.pixelColor(first.right() + 1, first.center().y())
+    assert grid != base, "a grid line separates the columns"
+
+    view.selectionModel().select(
+        QItemSelection(editor.model.index(0, NAME), editor.model.index(1, NAME)),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect,
+    )
+    selected = _viewport_image(editor)
+    highlight = view.palette().color(QPalette.ColorRole.Highlight)
+    assert selected.pixelColor(first.right() - 2, first.top() + 2) == highlight
+    second = view.visualRect(editor.model.index(1, NAME))
+    assert selected.pixelColor(second.right() - 2, second.top() + 2) == highlight
+    third = view.visualRect(editor.model.index(2, NAME))
+    assert selected.pixelColor(third.right() - 2, third.top() + 2) != highlight
