@@ -7,9 +7,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar
+from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, QSettings, Qt
+from PySide6.QtGui import QInputMethodEvent, QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.models.account import get_contact
@@ -230,3 +231,81 @@ def test_grid_context_menus_are_built_from_the_registered_actions(window: MainWi
     assert [entry.title for entry in editor.context_entries("empty")] == ["增加行…"]
     menu = editor.build_context_menu("row_header")
     assert [action.text() for action in menu.actions()] == ["删除行", "增加行…"]
+
+
+def _ime_commit(widget: QWidget, text: str) -> None:
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")
+def test_a_clerk_session_in_the_real_window_survives_closing_and_reopening(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Type, Enter/Tab, add 5 rows, delete 2 (confirmed), undo both, redo, copy; reopen: all back."""
+    questions: list[str] = []
+
+    def answer_yes(_parent: object, _title: str, text: str, *_args: object) -> QMessageBox.StandardButton:
+        questions.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer_yes)
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *args, **kwargs: (5, True))
+    path = tmp_path / "clerk.sqlite3"
+    store = Store.open(path)
+    main = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitExposed(main)
+    editor = main.current_editor()
+    view = editor.view
+
+    main.actions_by_id["add_rows"].trigger()  # 5 empty rows
+    assert editor.model.rowCount() == 5
+    view.setFocus()
+    view.setCurrentIndex(editor.model.index(0, 0))
+    _ime_commit(view, "韦小宝")  # Chinese arrives from the input method
+    QTest.keyClick(view.focusWidget() or view, Qt.Key.Key_Tab)
+    assert view.currentIndex().column() == 1
+    _ime_commit(view, "男")
+    QTest.keyClick(view.focusWidget() or view, Qt.Key.Key_Return)
+    assert (view.currentIndex().row(), view.currentIndex().column()) == (1, 1)
+    view.setCurrentIndex(editor.model.index(0, 2))
+    _ime_commit(view, "４５０１０２２００８０１０１００１x")  # full-width digits, lower-case x
+    QTest.keyClick(view.focusWidget() or view, Qt.Key.Key_Return)
+    assert editor.model.value(0, 2) == "45010220080101001X"
+
+    view.selectRow(3)
+    view.selectionModel().select(
+        editor.model.index(4, 0),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    main.actions_by_id["delete_rows"].trigger()
+    assert questions and "2" in questions[-1]
+    assert store.count("students", PERIOD) == 3
+    main.actions_by_id["undo"].trigger()  # the delete
+    assert store.count("students", PERIOD) == 5
+    main.actions_by_id["undo"].trigger()  # the ID edit
+    assert store.load("students", PERIOD).values[0][2] == ""
+    main.actions_by_id["redo"].trigger()
+    assert store.load("students", PERIOD).values[0][2] == "45010220080101001X"
+
+    view.selectionModel().select(
+        QItemSelection(editor.model.index(0, 0), editor.model.index(0, 2)),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect,
+    )
+    main.actions_by_id["copy"].trigger()
+    assert QApplication.clipboard().text() == "韦小宝\t男\t45010220080101001X"
+
+    main.close()
+    store.close()
+    reopened_store = Store.open(path)
+    try:
+        again = MainWindow(reopened_store, "2145000001", PERIOD)
+        qtbot.addWidget(again)
+        values = again.current_editor().model.rows_values()
+        assert len(values) == 5
+        assert list(values[0][:3]) == ["韦小宝", "男", "45010220080101001X"]
+    finally:
+        reopened_store.close()
