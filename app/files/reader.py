@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from app.models.bulk import collector_paused
 from app.validation.damage import CellValue
 
 __all__ = [
@@ -93,21 +91,6 @@ def _read_workbook_sheet(path: Path, sheet: str | None) -> RawSheet:
         except Exception as exc:  # calamine raises its own errors and plain ones for bad XML
             raise _damaged(path) from exc
     return RawSheet(name=name, rows=rows)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file becomes a million small objects.
-
-    None of them form cycles, yet the collector would walk them again and again (~20 % of the time).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _file_kind(path: Path) -> str:

@@ -12,7 +12,6 @@ empty. A Store is not thread-safe: open it on any thread, then make every call f
 from __future__ import annotations
 
 import functools
-import gc
 import itertools
 import json
 import operator
@@ -32,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from app.models.bulk import collector_paused
 from app.models.errors import NewerSchemaError, StoreCorruptError, StoreError, classify
 from app.models.paths import store_path
 from app.models.period import Period
@@ -275,22 +275,6 @@ def _execute_many(
         known = frozenset(_columns(table))
         bad = next(row for row in rows if not known.issuperset(row))
         raise _unknown_columns(table, bad, known) from None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around bulk work.
-
-    A 100,000-row load or insert makes millions of tuples, lists and strings that hold no cycles;
-    the collector would scan them again and again (about a fifth of the time).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -541,7 +525,7 @@ class Store:
     def load(self, table: str, period: Period) -> TableRows:
         """All rows of ``table`` in ``period``, in grid order."""
         sql = _select_sql(table, with_accepted=True)
-        with _gc_paused():
+        with collector_paused():
             with self._transaction(write=False) as driver:
                 records = driver.execute(sql, (period.id,)).fetchall()
             return TableRows(
@@ -562,7 +546,7 @@ class Store:
 
         sql = _select_sql(table, with_accepted=with_accepted)
         fixed = ["row_uid", "accepted_warnings"] if with_accepted else ["row_uid"]
-        with _gc_paused():
+        with collector_paused():
             with self._transaction(write=False) as driver:
                 records = driver.execute(sql, (period.id,)).fetchall()
             return pd.DataFrame.from_records(records, columns=[*fixed, *_columns(table)])
@@ -603,7 +587,7 @@ class Store:
         grid = _grid(table)
         row_uids = self._uids_for(rows, uids)
         joined = self._accepted_for(rows, accepted)
-        with _gc_paused(), self._transaction(write=True) as driver:
+        with collector_paused(), self._transaction(write=True) as driver:
             start = self._make_room(grid, period.id, at, len(rows))
             params = _insert_params(
                 table, rows, period_id=period.id, start=start, uids=row_uids, accepted=joined
@@ -616,7 +600,7 @@ class Store:
         """Replace every row of ``table`` in ``period`` by ``rows``; returns the new uids."""
         grid = _grid(table)
         row_uids = new_row_uids(len(rows))
-        with _gc_paused(), self._transaction(write=True) as driver:
+        with collector_paused(), self._transaction(write=True) as driver:
             self._live.execute(sa.delete(grid).where(grid.c.period == period.id))
             params = _insert_params(table, rows, period_id=period.id, start=0, uids=row_uids, accepted=None)
             _execute_many(driver, _insert_sql(table), params, table, rows)
