@@ -44,6 +44,16 @@ YEARS_SHOWN_BACK = 3
 MAX_ROWS_ADDED = 5000
 
 
+def validate_stored_period(path: Path, period: Period) -> Report:
+    """Read both tables of ``period`` on a connection of this thread's own and run every rule."""
+    from app.validation.engine import validate
+
+    with Store.open(path) as store:  # a Store serves one thread: the worker opens the file again
+        students = store.load_frame("students", period, with_accepted=True)
+        aid = store.load_frame("aid", period, with_accepted=True)
+    return validate(students, aid, period)
+
+
 def school_years_around(period: Period) -> list[str]:
     """The school years offered in the selector: a few back, the current one, the next one."""
     first = period.start_year - YEARS_SHOWN_BACK
@@ -245,20 +255,12 @@ class MainWindow(QMainWindow):
 
     def validate_tables(self) -> None:
         """效验数据 over both tables; the issues panel with every finding comes with issue 6."""
-        from app.validation.engine import validate
-
         if not self.flush_all():
             return
-        try:
-            students = self.store.load_frame("students", self.period, with_accepted=True)
-            aid = self.store.load_frame("aid", self.period, with_accepted=True)
-        except StoreError as exc:
-            QMessageBox.critical(self, "无法读取数据", exc.user_message)
-            return
-        period = self.period
+        period, path = self.period, self.store.path
         run_in_background(
             self,
-            lambda: validate(students, aid, period),
+            lambda: validate_stored_period(path, period),
             self._show_validation,
             self._background_failed,
             label="正在效验数据……",
