@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__
+from app.cli_sync import add_sync_parsers
 from app.cli_validate import add_validate_parser
 from app.logs import setup_logging
 from app.models.errors import StoreError
@@ -77,7 +78,8 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         groups: Iterable[argparse._MutuallyExclusiveGroup],
         prefix: str | None = None,
     ) -> None:
-        super().add_usage(usage, actions, groups, prefix or "用法：")
+        # argparse passes prefix "" when it builds a sub-command's prog: keep that one empty.
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -170,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
 
     add_validate_parser(commands)
+    add_sync_parsers(commands)
     return parser
 
 

@@ -41,7 +41,8 @@ def match_rows(left: Context, right: Context, key: str) -> Ints:
     first = candidates[first_positions(codes.astype(np.int64))]
     asking = np.flatnonzero(left.present(key) & (left_keys >= 0))
     found = pd.Index(uniques).get_indexer(pd.Index(left_keys[asking]))
-    result[asking] = np.where(found >= 0, first[np.maximum(found, 0)], -1)
+    if first.size:  # an empty other table matches nothing (and has no position 0 to index)
+        result[asking] = np.where(found >= 0, first[np.maximum(found, 0)], -1)
     _match_texts(left, right, key, result)
     return result
 
@@ -170,7 +171,9 @@ def a20_shared_account(ctx: Context, rule_: Rule) -> Iterable[Hits]:
     known[known] &= _students(ctx).present("householder_id")[student[known]]
     # A student without a known household counts as a household of their own.
     offset = int(households.max(initial=-1)) + 1
-    household = np.where(known, households[np.maximum(student, 0)], offset + student_ids[rows])
+    # With an empty 在学状态表 no student is known (and there is no position 0 to index).
+    of_student = households[np.maximum(student, 0)] if households.size else np.zeros_like(student)
+    household = np.where(known, of_student, offset + student_ids[rows])
     accounts, _ = ctx.factorized("account_no")
     account = accounts[rows]
     base = int(household.max(initial=0)) + 1

@@ -90,3 +90,16 @@ def test_c01_only_for_enrolled_registered_poor_students() -> None:
 def test_cross_rules_need_both_tables() -> None:
     assert "C01" not in rules_of(run([other_student(2)], None))
     assert "A03" not in rules_of(run(None, [aid(id_number=other_student(2)["id_number"])]))
+
+
+def test_an_empty_aid_table_is_checked_without_a_rule_failure() -> None:
+    # An aid table with rows but none with a usable ID number gives C01 nothing to match against.
+    report = run([STUDENT], [aid(id_number="")])
+    assert "C01" in rules_of(report)
+    assert report.failed_rules == []
+
+
+def test_aid_rows_against_an_empty_students_table_are_checked_without_a_rule_failure() -> None:
+    report = run([], [AID])
+    assert "A03" in rules_of(report)
+    assert report.failed_rules == []
