@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A local PostgreSQL for the review server's tests: installs Debian's `postgresql` when it is missing,
+# starts a cluster, makes sure the role and database `zizhu` exist, and prints the DATABASE_URL —
+# the only thing this script writes to stdout (everything else goes to stderr). Idempotent: run it
+# as often as you like. Needs root (or sudo) for apt-get and to act as the `postgres` user.
+#
+#   export DATABASE_URL="$(.ci/postgres.sh)"
+#
+# The role may create databases: the test suite creates a fresh database per run and drops it.
+set -euo pipefail
+exec 3>&1 1>&2  # keep stdout clean: fd 3 is the real stdout, for the URL only
+
+ROLE="${ZIZHU_PG_ROLE:-zizhu}"
+PASSWORD="${ZIZHU_PG_PASSWORD:-zizhu}"
+DATABASE="${ZIZHU_PG_DATABASE:-zizhu}"
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi
+}
+
+have_server() {
+    command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+if ! have_server; then
+    echo "postgres.sh: installing Debian's postgresql" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+fi
+
+# The first cluster listed (Debian creates 15/main on install); create one when there is none.
+cluster="$(pg_lsclusters -h 2>/dev/null | head -n 1 || true)"
+if [ -z "$cluster" ]; then
+    version="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+    as_root pg_createcluster "$version" main
+    cluster="$(pg_lsclusters -h | head -n 1)"
+fi
+read -r version name port status _rest <<<"$cluster"
+if [ "$status" != "online" ]; then
+    as_root pg_ctlcluster "$version" "$name" start
+fi
+
+# Wait until the server accepts connections (start returns before it always does).
+for _ in $(seq 1 50); do
+    if as_postgres psql -p "$port" -Atqc "SELECT 1" >/dev/null 2>&1; then break; fi
+    sleep 0.2
+done
+
+psql_admin() {
+    as_postgres psql -p "$port" -v ON_ERROR_STOP=1 -Atq "$@"
+}
+
+if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" ]; then
+    psql_admin -c "CREATE ROLE \"$ROLE\" LOGIN CREATEDB PASSWORD '$PASSWORD'"
+else
+    psql_admin -c "ALTER ROLE \"$ROLE\" LOGIN CREATEDB PASSWORD '$PASSWORD'"
+fi
+if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != "1" ]; then
+    psql_admin -c "CREATE DATABASE \"$DATABASE\" OWNER \"$ROLE\" ENCODING 'UTF8' TEMPLATE template0"
+fi
+
+echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$port/$DATABASE" >&3

@@ -1,0 +1,1 @@
+"""Alembic migrations of the review server's database (SQLite and PostgreSQL alike)."""
