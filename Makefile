@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEMO_ORG ?= 2145000001
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench package clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,17 +14,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Opens the desktop client on the demo school's store (seeded with demo data on first start).
+# Starts a local review server (SQLite under .run/, demo school 4500000001 / aabbcc, reviewer
+# demo / demo12345) and the desktop client pointed at it; the server stops when the client closes.
 run: install
-	$(VENV)/bin/zizhu-gui --org-code $(DEMO_ORG) --seed-demo
+	$(PY) scripts/dev_run.py
 
 lint: install
-	$(VENV)/bin/ruff check app tests bench
-	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/ruff check app server scripts installer tests bench
+	$(VENV)/bin/ruff format --check app server scripts installer tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The suite drives real programs: Chromium (console), LibreOffice (exports), PostgreSQL (server tests;
+# tests/server/conftest.py runs .ci/postgres.sh). Missing Debian packages are installed first.
 test: lint
+	.ci/system-deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: install
@@ -33,6 +36,12 @@ bench: install
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_validate.py
+
+# One-folder bundle (dist/zizhu) + its --self-test + the NSIS script compiled with makensis -WX
+# (Debian package nsis). Not part of `make test`. See README.md (发布).
+package: install
+	$(PY) -m pip install --quiet -e ".[package]"
+	$(PY) installer/build.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
