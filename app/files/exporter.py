@@ -7,47 +7,54 @@ as a plain string with the quote-prefix style, so Excel neither evaluates it nor
 formula when the user edits the cell; the value itself stays byte-identical for a re-import.
 
 Every file is written to a temporary file beside the target and moved over it at the end, so a
-failed export never leaves a half-written file where the old one was.
+failed export never leaves a half-written file where the old one was. Data rows are streamed into
+the sheet by :mod:`app.files.xlsx_stream` (50,000 rows in about a second).
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.filters import AutoFilter
 
+from app.files.xlsx_stream import (
+    AMOUNT_FORMAT,
+    HEADER_FILL,
+    PROGRESS_EVERY,
+    TEXT_FORMAT,
+    CellKind,
+    SheetColumn,
+    write_sheet,
+)
 from app.models.codes import CodeList
 from app.models.policy import default_policy
 from app.models.schema import Column, TableKey, TableSchema, table_schema
 
+__all__ = [
+    "AMOUNT_FORMAT",
+    "CODE_SHEET",
+    "PROGRESS_EVERY",
+    "TEXT_FORMAT",
+    "ExportError",
+    "SheetColumn",
+    "export_table",
+    "sheet_columns",
+    "write_rows",
+    "write_template",
+]
+
 CODE_SHEET = "代码表"
-TEXT_FORMAT = "@"
-AMOUNT_FORMAT = "0.00"
-HEADER_FILL = "DDEBF7"
-PROGRESS_EVERY = 1000
 # Excel's last row: the template's drop-downs and text format cover the whole column.
 LAST_ROW = 1_048_576
-
-# What makes Excel (and LibreOffice/WPS) read a typed or pasted cell as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A 资助金额 that can be a number cell without changing its text on a re-import: no sign, no
-# leading zeros, at most 2 decimals and well within Excel's 15 significant digits.
-_AMOUNT = re.compile(r"^(?:0|[1-9]\d{0,11})(?:\.\d{1,2})?$")
+_COLUMN_FORMATS: dict[CellKind, str] = {"text": TEXT_FORMAT, "amount": AMOUNT_FORMAT}
 
 
 class ExportError(Exception):
@@ -91,11 +98,12 @@ def _check_target(path: Path) -> None:
         raise _folder_missing(path)
 
 
-def _save_atomically(workbook: Workbook, path: Path) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(temp)`` a file beside ``path``, then move it over ``path`` (ExportError on failure)."""
     # Same folder as the target, so the final replace is a rename on one file system (atomic).
     temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp")
     try:
-        workbook.save(temp)
+        write(temp)
         temp.replace(path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
@@ -105,70 +113,14 @@ def _save_atomically(workbook: Workbook, path: Path) -> None:
         raise
 
 
-# ---------------------------------------------------------------- cells
-
-
-def _is_formula_like(text: str) -> bool:
-    return text.startswith(_FORMULA_STARTS)
-
-
-def _style(number_format: str, *, quote_prefix: bool = False) -> StyleArray:
-    # Built-in number formats ("@", "0.00") need no entry in the workbook's format table.
-    style = StyleArray()
-    style.numFmtId = BUILTIN_FORMATS_REVERSE[number_format]
-    style.quotePrefix = int(quote_prefix)
-    return style
-
-
-def _column_format(column: Column) -> str | None:
-    if column.type == "decimal":
-        return AMOUNT_FORMAT
-    return TEXT_FORMAT if column.text_format else None
-
-
-class _ColumnCells:
-    """Turns the stored text of one column into what the write-only sheet appends.
-
-    Empty values become no cell at all: the column-wide format (see _lay_out_columns) already
-    makes a cell typed there later a text cell. Most cells (names, enum values) need no style and
-    are appended as bare str, which keeps 100,000 rows fast.
-    """
-
-    def __init__(self, sheet: Any, column: Column) -> None:
-        self._sheet = sheet
-        self._decimal = column.type == "decimal"
-        number_format = _column_format(column) if not self._decimal else None
-        self._text = _style(number_format) if number_format else None
-        self._quoted = _style(number_format or "General", quote_prefix=True)
-        self._number = _style(AMOUNT_FORMAT)
-
-    def cell(self, value: object) -> Cell | str | None:
-        if value is None or value == "":
-            return None
-        text = value if isinstance(value, str) else str(value)
-        if self._decimal and _AMOUNT.match(text):
-            number = Cell(self._sheet, row=1, column=1, style_array=self._number)
-            number.value = Decimal(text)
-            return number
-        if _is_formula_like(text):
-            return self._text_cell(text, self._quoted)
-        if self._text is not None or ILLEGAL_CHARACTERS_RE.search(text):
-            return self._text_cell(text, self._text)
-        return text
-
-    def _text_cell(self, text: str, style: StyleArray | None) -> Cell:
-        cell = Cell(self._sheet, row=1, column=1, style_array=style)
-        # Control characters other than tab/CR/LF cannot be stored in an .xlsx at all.
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)
-        # The value setter makes "=…" a formula; every text cell must stay a plain string.
-        cell.data_type = "s"
-        return cell
+def _save_atomically(workbook: Workbook, path: Path) -> None:
+    _write_atomically(path, workbook.save)
 
 
 # ---------------------------------------------------------------- header and layout
 
 
-def _header_cells(sheet: Any, schema: TableSchema) -> list[Cell]:
+def _header_cells(sheet: Any, schema: TableSchema) -> list[Any]:
     font = Font(bold=True)
     fill = PatternFill(fill_type="solid", fgColor=HEADER_FILL)
     alignment = Alignment(horizontal="center", vertical="center")
@@ -188,7 +140,7 @@ def _lay_out_columns(sheet: Any, schema: TableSchema) -> None:
     for index, column in enumerate(schema.columns, start=1):
         dimension = sheet.column_dimensions[get_column_letter(index)]
         dimension.width = column.width
-        number_format = _column_format(column)
+        number_format = _COLUMN_FORMATS.get(_cell_kind(column))
         if number_format:
             dimension.number_format = number_format
 
@@ -198,6 +150,17 @@ def _last_column(schema: TableSchema) -> str:
 
 
 # ---------------------------------------------------------------- data export
+
+
+def sheet_columns(schema: TableSchema) -> list[SheetColumn]:
+    """The layout of an exported table: the schema's headers and widths, each column's cell kind."""
+    return [SheetColumn(column.header, column.width, _cell_kind(column)) for column in schema.columns]
+
+
+def _cell_kind(column: Column) -> CellKind:
+    if column.type == "decimal":
+        return "amount"
+    return "text" if column.text_format else "general"
 
 
 def export_table(
@@ -214,48 +177,26 @@ def export_table(
     be written; an existing file at ``path`` is then left as it was.
     """
     schema = table_schema(table)
-    _check_target(path)
-    workbook = Workbook(write_only=True)
-    sheet: Any = workbook.create_sheet(schema.title)
-    _lay_out_columns(sheet, schema)
-    sheet.freeze_panes = "A2"
-    try:
-        sheet.append(_header_cells(sheet, schema))
-        count = _append_rows(sheet, schema, rows, progress)
-        sheet.auto_filter = AutoFilter(ref=f"A1:{_last_column(schema)}{count + 1}")
-        _save_atomically(workbook, path)
-    except BaseException:
-        _abandon(sheet)
-        raise
-    if progress is not None:
-        progress(count)
-    return count
+    return write_rows(path, schema.title, sheet_columns(schema), list(rows), progress=progress)
 
 
-def _abandon(sheet: Any) -> None:
-    """Shut down the streaming writer of a sheet whose export failed.
-
-    Left open, it would try to finish its XML when garbage-collected, long after its file is gone.
-    """
-    if not sheet.closed:
-        with contextlib.suppress(Exception):
-            sheet.close()
-
-
-def _append_rows(
-    sheet: Any,
-    schema: TableSchema,
-    rows: Iterable[Sequence[str]],
-    progress: Callable[[int], None] | None,
+def write_rows(
+    path: Path,
+    title: str,
+    columns: Sequence[SheetColumn],
+    rows: Sequence[Sequence[object]],
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    columns = [_ColumnCells(sheet, column) for column in schema.columns]
-    count = 0
-    for row in rows:
-        sheet.append([cells.cell(value) for cells, value in zip(columns, row, strict=False)])
-        count += 1
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(count)
-    return count
+    """Write one sheet (header + ``rows``) to the .xlsx file ``path`` atomically; returns the row count.
+
+    Raises ExportError (with a Chinese ``user_message``) when the file cannot be written.
+    """
+    _check_target(path)
+    _write_atomically(path, lambda temp: write_sheet(temp, title, columns, rows, progress=progress))
+    if progress is not None:
+        progress(len(rows))
+    return len(rows)
 
 
 # ---------------------------------------------------------------- blank template

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +57,17 @@ def export_from_store(
     period: Period,
     path: Path,
     progress: Callable[[int], None] | None = None,
+    *,
+    uids: Sequence[str] | None = None,
 ) -> int:
-    """Write the period's rows of ``table`` to an .xlsx file; returns the number of rows."""
+    """Write the period's rows of ``table`` to an .xlsx file; returns the number of rows.
+
+    ``uids`` (e.g. the rows a filter shows, in the order shown) exports only those rows, in that
+    order; rows no longer in the store are left out.
+    """
     rows = store.load(table, period)
-    return export_table(path, table, rows.values, progress=progress)
+    values = rows.values
+    if uids is not None:
+        position = {uid: index for index, uid in enumerate(rows.uids)}
+        values = [values[position[uid]] for uid in uids if uid in position]
+    return export_table(path, table, values, progress=progress)

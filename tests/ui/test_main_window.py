@@ -70,12 +70,14 @@ def test_menus_and_toolbar_come_from_the_action_registry(window: MainWindow) -> 
     assert menus == ["日常工作", "编辑", "管理项目"]
     daily = window.menuBar().actions()[0].menu()
     assert isinstance(daily, QMenu)
-    expected = ["增加行…", "删除行", "本地保存", "效验数据", "上传数据", "导出到Excel…"]
-    assert [a.text() for a in daily.actions()] == expected
+    assert [a.text() for a in daily.actions()] == [
+        *["增加行…", "删除行", "本地保存", "效验数据", "上传数据", "刷新审核状态", "与上次上传相比…"],
+        *["上传记录…", "导入…", "导出到Excel…", "导出问题清单…", "下载空白模板…", "导出公示名单…"],
+    ]
     toolbar = window.findChild(QToolBar, "main_toolbar")
     assert toolbar is not None
     texts = [a.text() for a in toolbar.actions() if not a.isSeparator()]
-    assert texts[:6] == expected
+    assert texts[:6] == ["增加行…", "删除行", "本地保存", "效验数据", "上传数据", "导出到Excel…"]
     assert window.actions_by_id["save"].shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert window.actions_by_id["validate"].shortcut().toString() == "F5"
     assert not window.actions_by_id["upload"].isEnabled()  # no review server yet
@@ -111,17 +113,15 @@ def test_save_locally_checks_the_file_and_says_when(window: MainWindow) -> None:
 def test_validate_reports_the_summary(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: shown.append(text))
     window.store.insert_rows("students", PERIOD, [_student("韦小宝", "440308199901101513")])
     window.reload()
 
     window.actions_by_id["validate"].trigger()
 
-    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
-    assert shown[0].startswith("效验完成：")
-    assert "个错误" in shown[0]
-    assert not shown[0].startswith("效验完成：0 个错误")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("效验完成："), timeout=10_000)
+    summary = window.pages["students"].panel.issues_label.text()
+    assert "个错误" in summary and not summary.startswith("0 个错误")
+    assert window.issues_panel.isVisibleTo(window)
 
 
 def test_export_writes_the_current_table(
@@ -227,7 +227,7 @@ def test_demo_seed_fills_an_empty_store_once(store: Store) -> None:
 def test_grid_context_menus_are_built_from_the_registered_actions(window: MainWindow) -> None:
     editor = window.pages["students"].editor
     titles = [entry.title for entry in editor.context_entries("cell")]
-    assert titles == ["剪切", "复制", "清除内容", "增加行…", "删除行"]
+    assert titles == ["剪切", "复制", "粘贴", "清除内容", "向下填充", "插入行", "删除行"]
     assert [entry.title for entry in editor.context_entries("empty")] == ["增加行…"]
     menu = editor.build_context_menu("row_header")
     assert [action.text() for action in menu.actions()] == ["删除行", "增加行…"]
