@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # The header field that marks a 资助通 data file ("ZZT1"); migration 0001 writes the same number.
 APPLICATION_ID = 0x5A5A5431
 # The newest migration; lets an up-to-date file open without loading alembic (a test keeps it in step).
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 BUSY_TIMEOUT_MS = 5000
 # Page cache per connection (KiB): a 100,000-row table and its indexes stay in memory during a bulk
 # insert (the default 2 MiB makes it a third slower).
@@ -80,6 +80,41 @@ class TableCount:
     rows: int
 
 
+@dataclass(frozen=True)
+class UploadReceiptRecord:
+    """A successful upload to the review server (app.sync keeps its gzip body beside it)."""
+
+    period: str  # the period id, e.g. "2026-2027-1"
+    table: str
+    revision: int
+    received_at: str  # the server's time stamp, as it sent it
+    uploaded_at: int  # this PC's clock, Unix time in ms
+    row_count: int
+    digest: str
+    idempotency_key: str
+    server_url: str = ""
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """The Idempotency-Key of an upload that was started but not confirmed, and its rows' digest."""
+
+    idempotency_key: str
+    content_digest: str
+
+
+@dataclass(frozen=True)
+class ReviewStatusRecord:
+    """The review status of one table and period as last fetched (``payload``: the server's JSON)."""
+
+    table: str
+    status: str
+    revision: int | None
+    payload: str
+    etag: str = ""
+    fetched_at: int = 0  # Unix time in ms
+
+
 # ---------------------------------------------------------------------------------------------------
 # Table definitions and statements (Core, built once per table from the current schema)
 
@@ -89,6 +124,53 @@ _meta_table = sa.Table(
     _metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+# Sync bookkeeping (migration 0002): receipts, keys of unconfirmed uploads, last known review status.
+_receipts_table = sa.Table(
+    "upload_receipts",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("table_key", sa.Text, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("received_at", sa.Text, nullable=False),
+    sa.Column("uploaded_at", sa.Integer, nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("server_url", sa.Text, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+_pending_table = sa.Table(
+    "pending_uploads",
+    _metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("table_key", sa.Text, primary_key=True),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("content_digest", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Integer, nullable=False),
+)
+_status_table = sa.Table(
+    "review_status",
+    _metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("table_key", sa.Text, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("etag", sa.Text, nullable=False),
+    sa.Column("fetched_at", sa.Integer, nullable=False),
+)
+_RECEIPT_FIELDS = (
+    "period",
+    "table_key",
+    "revision",
+    "received_at",
+    "uploaded_at",
+    "row_count",
+    "digest",
+    "idempotency_key",
+    "server_url",
 )
 _dialect = sqlite_dialect.dialect(paramstyle="qmark")
 
@@ -522,12 +604,16 @@ class Store:
         return int(self._live.execute(statement).scalar_one())
 
     @_translated
-    def load(self, table: str, period: Period) -> TableRows:
-        """All rows of ``table`` in ``period``, in grid order."""
-        sql = _select_sql(table, with_accepted=True)
+    def load(self, table: str, period: Period, *, offset: int = 0, limit: int | None = None) -> TableRows:
+        """The rows of ``table`` in ``period`` in grid order: all, or ``limit`` rows from index ``offset``.
+
+        The grid shows the first screenful of a large table at once and reads the rest in the background.
+        """
+        sql = _select_sql(table, with_accepted=True) + " LIMIT ? OFFSET ?"
+        parameters = (period.id, -1 if limit is None else limit, offset)
         with collector_paused():
             with self._transaction(write=False) as driver:
-                records = driver.execute(sql, (period.id,)).fetchall()
+                records = driver.execute(sql, parameters).fetchall()
             return TableRows(
                 uids=[record[0] for record in records],
                 values=[list(record[2:]) for record in records],
@@ -681,6 +767,160 @@ class Store:
         )
         with self._transaction(write=True):
             self._live.execute(statement)
+
+    # -- sync with the review server (app.sync) -----------------------------------------------------
+
+    @_translated
+    def add_upload_receipt(self, record: UploadReceiptRecord, body: bytes) -> None:
+        """Keep the receipt of a successful upload and forget the table's pending key, in one transaction.
+
+        ``body`` is the upload exactly as sent (gzip). A receipt for the same period, table and
+        revision replaces the older one (the server answered the same upload twice).
+        """
+        _columns(record.table)
+        values = {
+            "period": record.period,
+            "table_key": record.table,
+            "revision": record.revision,
+            "received_at": record.received_at,
+            "uploaded_at": record.uploaded_at,
+            "row_count": record.row_count,
+            "digest": record.digest,
+            "idempotency_key": record.idempotency_key,
+            "server_url": record.server_url,
+            "body": body,
+        }
+        same = (
+            (_receipts_table.c.period == record.period)
+            & (_receipts_table.c.table_key == record.table)
+            & (_receipts_table.c.revision == record.revision)
+        )
+        pending = (_pending_table.c.period == record.period) & (_pending_table.c.table_key == record.table)
+        with self._transaction(write=True):
+            self._live.execute(sa.delete(_receipts_table).where(same))
+            self._live.execute(sa.insert(_receipts_table).values(values))
+            self._live.execute(sa.delete(_pending_table).where(pending))
+
+    @_translated
+    def upload_receipts(
+        self, period: Period | None = None, table: str | None = None
+    ) -> list[UploadReceiptRecord]:
+        """The kept receipts (without bodies), newest first; optionally of one period and/or table."""
+        receipts = _receipts_table
+        statement = sa.select(*(receipts.c[name] for name in _RECEIPT_FIELDS)).order_by(
+            receipts.c.uploaded_at.desc(), receipts.c.id.desc()
+        )
+        if period is not None:
+            statement = statement.where(receipts.c.period == period.id)
+        if table is not None:
+            statement = statement.where(receipts.c.table_key == table)
+        with self._transaction(write=False):
+            records = self._live.execute(statement).all()
+        return [
+            UploadReceiptRecord(
+                period=r.period,
+                table=r.table_key,
+                revision=r.revision,
+                received_at=r.received_at,
+                uploaded_at=r.uploaded_at,
+                row_count=r.row_count,
+                digest=r.digest,
+                idempotency_key=r.idempotency_key,
+                server_url=r.server_url,
+            )
+            for r in records
+        ]
+
+    @_translated
+    def upload_receipt_body(self, period: Period, table: str, revision: int) -> bytes | None:
+        """The gzip body of the receipt of ``revision``, or None if there is no such receipt."""
+        receipts = _receipts_table
+        statement = sa.select(receipts.c.body).where(
+            receipts.c.period == period.id, receipts.c.table_key == table, receipts.c.revision == revision
+        )
+        with self._transaction(write=False):
+            body = self._live.execute(statement).scalar_one_or_none()
+        return None if body is None else bytes(body)
+
+    @_translated
+    def set_pending_upload(self, period: Period, table: str, pending: PendingUpload) -> None:
+        """Remember the Idempotency-Key of the upload about to be sent (before it is sent)."""
+        _columns(table)
+        statement = sqlite_dialect.insert(_pending_table).values(
+            period=period.id,
+            table_key=table,
+            idempotency_key=pending.idempotency_key,
+            content_digest=pending.content_digest,
+            created_at=_now(),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["period", "table_key"],
+            set_={
+                "idempotency_key": statement.excluded.idempotency_key,
+                "content_digest": statement.excluded.content_digest,
+                "created_at": statement.excluded.created_at,
+            },
+        )
+        with self._transaction(write=True):
+            self._live.execute(statement)
+
+    @_translated
+    def pending_upload(self, period: Period, table: str) -> PendingUpload | None:
+        """The key of the table's unconfirmed upload, or None."""
+        pending = _pending_table
+        statement = sa.select(pending.c.idempotency_key, pending.c.content_digest).where(
+            pending.c.period == period.id, pending.c.table_key == table
+        )
+        with self._transaction(write=False):
+            row = self._live.execute(statement).one_or_none()
+        return None if row is None else PendingUpload(row.idempotency_key, row.content_digest)
+
+    @_translated
+    def clear_pending_upload(self, period: Period, table: str) -> None:
+        """Forget the table's pending key (the server answered for certain that nothing was stored)."""
+        pending = _pending_table
+        with self._transaction(write=True):
+            self._live.execute(
+                sa.delete(pending).where(pending.c.period == period.id, pending.c.table_key == table)
+            )
+
+    @_translated
+    def set_review_status(self, period: Period, records: Sequence[ReviewStatusRecord]) -> None:
+        """Replace the last known review status of the given tables of ``period``."""
+        if not records:
+            return
+        now = _now()
+        rows = [
+            {
+                "period": period.id,
+                "table_key": r.table,
+                "status": r.status,
+                "revision": r.revision,
+                "payload": r.payload,
+                "etag": r.etag,
+                "fetched_at": r.fetched_at or now,
+            }
+            for r in records
+        ]
+        tables = [r.table for r in records]
+        status = _status_table
+        with self._transaction(write=True):
+            self._live.execute(
+                sa.delete(status).where(status.c.period == period.id, status.c.table_key.in_(tables))
+            )
+            self._live.execute(sa.insert(status), rows)
+
+    @_translated
+    def review_status(self, period: Period) -> list[ReviewStatusRecord]:
+        """The last known review status of the tables of ``period`` (those fetched at least once)."""
+        status = _status_table
+        statement = sa.select(status).where(status.c.period == period.id).order_by(status.c.table_key)
+        with self._transaction(write=False):
+            records = self._live.execute(statement).all()
+        return [
+            ReviewStatusRecord(r.table_key, r.status, r.revision, r.payload, r.etag, r.fetched_at)
+            for r in records
+        ]
 
     # -- helpers for writes -------------------------------------------------------------------------
 
