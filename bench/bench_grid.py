@@ -3,8 +3,8 @@
 A child process generates 100,000 demo students (app.demo.generate) into a temporary store, so the
 generator's memory does not count. This process then measures, offscreen, what the user feels:
 
-- open: TableEditor.load (on a worker thread, as for every table of 20,000 rows or more) + the
-  first paint of a 1280×800 window (target ≤ 1 s);
+- open: TableEditor.load + the first paint of a 1280×800 window (target ≤ 1 s), and the time until
+  the rest of the rows, read on a pool thread, are in the grid and editable;
 - scroll: 200 page-down steps of the vertical scroll bar, each followed by a repaint of the grid
   with its row numbers (target: mean ≤ 16 ms; best of three rounds, as the machine is shared);
 - edit: one cell edit through the model (setData → undo command → store, committed and synced
@@ -28,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtCore import QEventLoop, QItemSelection, QItemSelectionModel
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.models.period import Period
@@ -67,18 +67,21 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def measure_open(app: QApplication, editor: TableEditor) -> float:
+def measure_open(app: QApplication, editor: TableEditor) -> tuple[float, float]:
+    """(first screen shown, every row loaded and editable) in seconds from the user's click."""
     # The window is already up (empty), as when the user picks a period: PySide's one-time set-up of
     # its widget types (~0.1 s at the first call) is start-up time, not opening a table.
     editor.show()
     app.processEvents()
-
-    def open_and_paint() -> None:
-        editor.load(PERIOD)
-        app.processEvents()
-        editor.repaint()
-
-    return timed(open_and_paint)
+    started = time.perf_counter()
+    editor.load(PERIOD)
+    app.processEvents()
+    editor.repaint()
+    shown = time.perf_counter() - started
+    while editor.loading:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
+    editor.repaint()
+    return shown, time.perf_counter() - started
 
 
 def measure_scroll(app: QApplication, editor: TableEditor) -> list[float]:
@@ -134,7 +137,7 @@ def run(path: Path) -> int:
     with Store.open(path) as store:
         editor = TableEditor(store, "students")
         editor.resize(*WINDOW)
-        open_s = measure_open(app, editor)
+        shown_s, complete_s = measure_open(app, editor)
         after_open = rss_mb()
         # The machine is shared: the same page takes 12 or 25 ms from one repaint to the next. The
         # best of three rounds of 200 pages is the figure least disturbed by other processes.
@@ -146,7 +149,8 @@ def run(path: Path) -> int:
         print(
             f"grid of {editor.model.rowCount():,} 在学状态表 rows, window {WINDOW[0]}×{WINDOW[1]} (offscreen)"
         )
-        report("open (load + first paint)", open_s, "s", TARGETS["open_s"])
+        report("open: first screen shown", shown_s, "s", TARGETS["open_s"])
+        report("open: all rows loaded, editable", complete_s, "s")
         report(f"scroll, mean of {PAGES} pages", statistics.mean(pages) * 1000, "ms", TARGETS["page_ms"])
         report("scroll, median page", statistics.median(pages) * 1000, "ms")
         report("scroll, slowest page", max(pages) * 1000, "ms")

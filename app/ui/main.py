@@ -10,8 +10,9 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
@@ -20,11 +21,16 @@ from app.models.errors import StoreError
 from app.models.period import Period, current_period
 from app.models.schema import TABLE_KEYS
 from app.models.store import Store
-from app.ui.login import LoginDialog
-from app.ui.main_window import MainWindow
+from app.ui.login import LAST_ORG_KEY, LoginDialog
+from app.ui.single_instance import ask_running_instance, bring_to_front, claim_or_hand_over
+from app.ui.startup_probe import watch_startup
+
+if TYPE_CHECKING:
+    from app.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 DEMO_STUDENTS = 300
+NO_SERVER_REASON = "未设置审核服务器地址。"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -36,6 +42,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--no-login",
         action="store_true",
         help="不显示登录窗口，直接打开 --org-code 的本机数据（开发与截图用）",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="自检：在临时文件夹中建库、导入演示数据、效验、导出后退出（0 = 通过），不显示窗口",
     )
     return parser.parse_args(argv)
 
@@ -81,18 +92,45 @@ def seed_demo_data(store: Store, period: Period) -> None:
     log.info("seeded demo data for %s", period.id)
 
 
-def open_account(args: argparse.Namespace) -> tuple[Store, str] | None:
+def running_elsewhere(args: argparse.Namespace) -> bool:
+    """True when the account the login window would offer is open in a running client (now in front)."""
+    org_code = args.org_code or str(QSettings().value(LAST_ORG_KEY, "") or "")
+    return bool(org_code) and ask_running_instance(org_code, args.data_dir)
+
+
+class OpenedAccount(NamedTuple):
+    """The store of the account that logged in, and its link to the review server."""
+
+    store: Store
+    org_code: str
+    service: SyncService
+    online: bool = False
+    offline_reason: str = NO_SERVER_REASON
+
+
+def sync_service(data_dir: Path | None, org_code: str) -> SyncService:
+    """The account's SyncService (imported late: requests and keyring are not needed by the login window)."""
+    from app.sync.service import SyncService
+
+    return SyncService(data_dir, org_code=org_code)
+
+
+def open_account(args: argparse.Namespace) -> OpenedAccount | None:
     """The store of the account that logs in; None when the user closed the login window."""
     if args.no_login and args.org_code:
         try:
-            return Store.for_account(args.org_code, args.data_dir), args.org_code
+            store = Store.for_account(args.org_code, args.data_dir)
         except StoreError as exc:
             QMessageBox.critical(None, "无法打开数据文件", exc.user_message)
             return None
+        return OpenedAccount(store, args.org_code, sync_service(args.data_dir, args.org_code))
     login = LoginDialog(args.data_dir, args.org_code)
     if login.exec() != LoginDialog.DialogCode.Accepted or login.store is None:
         return None
-    return login.store, login.org_code
+    result = login.login_result
+    if login.service is None or result is None:  # no review server set up: the offline login
+        return OpenedAccount(login.store, login.org_code, sync_service(args.data_dir, login.org_code))
+    return OpenedAccount(login.store, login.org_code, login.service, result.online, result.offline_reason)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,22 +139,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     QCoreApplication.setOrganizationName("zizhutong")
     QCoreApplication.setApplicationName("资助通")
     QCoreApplication.setApplicationVersion(__version__)
+    if args.self_test:
+        from app.ui.self_test import run_self_test
+
+        return run_self_test()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     install_translations(app)
+    watch_startup(app)
     sys.excepthook = show_crash_dialog
+    if running_elsewhere(args):
+        return 0
     opened = open_account(args)
     if opened is None:
         return 0
-    store, org_code = opened
+    store, org_code = opened.store, opened.org_code
+    guard = claim_or_hand_over(org_code, args.data_dir)
+    if guard is None:  # this account is open in a running client, which came forward
+        store.close()
+        return 0
     period = current_period()
     if args.seed_demo:
         seed_demo_data(store, period)
-    window = MainWindow(store, org_code, period)
+    # Imported after the login: the grid pulls in pandas and openpyxl, which the login window does not need.
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(
+        store,
+        org_code,
+        period,
+        sync_service=opened.service,
+        online=opened.online,
+        offline_reason=opened.offline_reason,
+    )
+    guard.activation_requested.connect(lambda: bring_to_front(window))
     window.show()
     try:
         return app.exec()
     finally:
+        guard.release()
         store.close()
 
 

@@ -12,7 +12,6 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QInputDialog,
@@ -26,17 +25,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.files.exporter import ExportError, export_table
+from app.files.exporter import ExportError
 from app.models.errors import StoreError
 from app.models.period import TERMS, Period, current_period
 from app.models.schema import TABLE_KEYS, TableKey, table_schema
 from app.models.store import Store
 from app.ui.actions import MENUS, build_actions, context_entries, fill_menus, fill_toolbar, update_enablement
+from app.ui.export_commands import ExportCommands
+from app.ui.filter_header import rows_text
+from app.ui.issues_panel import IssuesPanel
 from app.ui.login import UserDialog
+from app.ui.sync_controller import SyncController
+from app.ui.sync_dialogs import ReviewBanner
 from app.ui.table_editor import TableEditor
+from app.ui.validation_controller import ValidationController
+from app.ui.validation_results import ValidationResults
 from app.ui.worker import run_in_background
 
 if TYPE_CHECKING:
+    from app.sync.service import SyncService
     from app.validation.engine import Report
 
 log = logging.getLogger(__name__)
@@ -75,8 +82,14 @@ class StatusPanel(QFrame):
         self.saved_label.setObjectName("saved_label")
         self.rows_label = QLabel("共 0 行", self)
         self.selection_label = QLabel("选中 0 个单元格", self)
-        for label in (self.saved_label, self.rows_label, self.selection_label):
+        self.loading_label = QLabel("正在读取表格的其余行……", self)
+        self.loading_label.setObjectName("loading_label")
+        self.loading_label.hide()
+        self.issues_label = QLabel("尚未效验数据", self)
+        self.issues_label.setObjectName("issues_label")
+        for label in (self.saved_label, self.rows_label, self.selection_label, self.loading_label):
             label.setWordWrap(True)
+        self.issues_label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("审核状态", self))
         layout.addWidget(self.review_button)
@@ -84,6 +97,10 @@ class StatusPanel(QFrame):
         layout.addWidget(self.saved_label)
         layout.addWidget(self.rows_label)
         layout.addWidget(self.selection_label)
+        layout.addWidget(self.loading_label)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("效验结果", self))
+        layout.addWidget(self.issues_label)
         layout.addStretch(1)
 
     def show_saved(self, when: object) -> None:
@@ -99,6 +116,14 @@ class StatusPanel(QFrame):
         self.rows_label.setText(f"共 {rows:,} 行")
         self.selection_label.setText(f"选中 {selected:,} 个单元格")
 
+    def show_rows(self, shown: int, total: int, filtered: bool) -> None:
+        """「共 1,532 行」, or 「显示 120 / 1,532 行」 while a filter is on."""
+        self.rows_label.setText(rows_text(shown, total, filtered))
+
+    def show_issues(self, text: str) -> None:
+        """The table's 效验数据 summary: 「12 个错误，3 个警告，已核对 1 个」."""
+        self.issues_label.setText(text)
+
 
 class TablePage(QWidget):
     """One tab: the editable grid of a table and its status panel."""
@@ -108,19 +133,38 @@ class TablePage(QWidget):
         self.table = table
         self.editor = TableEditor(store, table, self)
         self.panel = StatusPanel(self)
+        self.banner = ReviewBanner(self)  # 退回重交 / 审核通过, above the grid
+        grid_column = QVBoxLayout()
+        grid_column.addWidget(self.banner)
+        grid_column.addWidget(self.editor, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.editor, 1)
+        layout.addLayout(grid_column, 1)
         layout.addWidget(self.panel)
         self.editor.saved.connect(self.panel.show_saved)
         self.editor.counts_changed.connect(self.panel.show_counts)
+        self.editor.rows_changed.connect(self.panel.show_rows)
+        self.editor.loading_changed.connect(self.panel.loading_label.setVisible)
 
 
 class MainWindow(QMainWindow):
     server_connected: bool
     undo_group: QUndoGroup
+    validation: ValidationController
+    exports: ExportCommands
+    issues_panel: IssuesPanel
+    sync: SyncController
 
-    def __init__(self, store: Store, org_code: str, period: Period | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        org_code: str,
+        period: Period | None = None,
+        *,
+        sync_service: SyncService | None = None,
+        online: bool = False,
+        offline_reason: str = "",
+    ) -> None:
         super().__init__()
         self.store = store
         self.org_code = org_code
@@ -133,9 +177,15 @@ class MainWindow(QMainWindow):
         for table in TABLE_KEYS:
             page = TablePage(store, table, self.tabs)
             page.editor.save_failed.connect(self._save_failed)
+            page.editor.rows_changed.connect(self._rows_changed)
             self.undo_group.addStack(page.editor.undo_stack)
             self.pages[table] = page
             self.tabs.addTab(page, table_schema(table).title)
+        self.validation = ValidationController(self)
+        self.issues_panel = self.validation.panel
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.issues_panel)
+        self.sync = SyncController(self, sync_service, online=online, offline_reason=offline_reason)
+        self.exports = ExportCommands(self, self._background_failed)
         self.actions_by_id = build_actions(self)
         self._build_menus_and_toolbar()
         for page in self.pages.values():
@@ -204,7 +254,17 @@ class MainWindow(QMainWindow):
     def _show_period_status(self) -> None:
         page = self.current_page()
         title = table_schema(page.table).title
-        self.statusBar().showMessage(f"{self.period.label}　{title}：共 {page.editor.model.rowCount():,} 行")
+        model = page.editor.model
+        rows = rows_text(model.rowCount(), model.total_row_count(), model.is_filtered())
+        self.statusBar().showMessage(f"{self.period.label}　{title}：{rows}")
+
+    def _rows_changed(self) -> None:
+        """A sort, filter or row change in a grid: the status bar and 清除筛选/只看有问题的行 follow it."""
+        if not hasattr(self, "actions_by_id"):
+            return  # still building the window
+        if self.sender() is self.current_editor():
+            self._show_period_status()
+        self.refresh_actions()
 
     def _period_changed(self) -> None:
         self.flush_all()
@@ -219,6 +279,8 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             log.warning("loading %s failed: %s", self.period.id, exc)
             QMessageBox.critical(self, "无法读取数据", exc.user_message)
+        self.validation.clear()
+        self.sync.period_changed()  # the period's review status: lock, banner, row comments
         self._show_period_status()
         self.refresh_actions()
 
@@ -254,50 +316,43 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"已保存（{now:%H:%M:%S}），数据文件检查完好。", 5000)
 
     def validate_tables(self) -> None:
-        """效验数据 over both tables; the issues panel with every finding comes with issue 6."""
+        """效验数据 over both tables on a worker; the findings go to the grids and the issues panel."""
         if not self.flush_all():
             return
-        period, path = self.period, self.store.path
         run_in_background(
             self,
-            lambda: validate_stored_period(path, period),
-            self._show_validation,
+            self.sync.with_review_issues(self.validation.validation_job()),
+            partial(self._show_validation, self.period),
             self._background_failed,
             label="正在效验数据……",
         )
 
-    def _show_validation(self, report: Report) -> None:
-        summary = report.summary()
-        accepted = report.accepted_count
-        text = f"{summary['error']} 个错误，{summary['warning']} 个警告"
-        if accepted:
-            text += f"，已核对 {accepted} 个"
-        self.statusBar().showMessage(f"效验完成：{text}。")
-        QMessageBox.information(self, "效验数据", f"效验完成：{text}。")
+    def _show_validation(self, period: Period, results: ValidationResults) -> None:
+        if period != self.period:
+            return  # another period was chosen meanwhile: these findings are not about what is shown
+        self.validation.show_results(results)
+
+    def toggle_issues_panel(self) -> None:
+        """显示问题列表: show the issues panel, or hide it when it is shown."""
+        self.issues_panel.setVisible(not self.issues_panel.isVisible())
 
     def upload(self) -> None:
-        QMessageBox.information(self, "上传数据", "尚未连接审核服务器。请联网后重新登录，再上传数据。")
+        """上传数据: the current table, in the background (see SyncController.upload)."""
+        self.sync.upload()
 
     def export_current_table(self) -> None:
-        editor = self.current_editor()
-        title = table_schema(editor.table).title
-        suggested = str(Path.home() / f"{title}_{self.period.label}.xlsx")
-        target, _ = QFileDialog.getSaveFileName(self, "导出到Excel", suggested, "Excel 工作簿 (*.xlsx)")
-        if not target:
-            return
-        path = Path(target if target.lower().endswith(".xlsx") else f"{target}.xlsx")
-        rows = [list(values) for values in editor.model.rows_values()]
-        table = editor.table
-        run_in_background(
-            self,
-            lambda: export_table(path, table, rows),
-            lambda count: self.statusBar().showMessage(f"已导出 {count:,} 行到“{path}”。", 10000),
-            self._background_failed,
-            label=f"正在导出{title}……",
-        )
+        """导出到Excel: the current table (all rows, or the filtered ones) off the GUI thread."""
+        self.exports.export_table()
 
     def manage_user(self) -> None:
-        UserDialog(self.store, self.org_code, self).exec()
+        sync = self.sync if self.sync.available else None
+        UserDialog(
+            self.store,
+            self.org_code,
+            self,
+            save_online=sync.save_profile if sync else None,
+            change_password=sync.change_password if sync else None,
+        ).exec()
 
     # ------------------------------------------------------------ errors
 
@@ -326,6 +381,9 @@ class MainWindow(QMainWindow):
         geometry = settings.value("main_window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        docks = settings.value("main_window/state")  # where the issues panel is docked
+        if isinstance(docks, QByteArray):
+            self.restoreState(docks)
         for table, page in self.pages.items():
             header_state = settings.value(f"grid/{table}/header")
             if isinstance(header_state, QByteArray):
@@ -334,6 +392,7 @@ class MainWindow(QMainWindow):
     def _save_layout(self) -> None:
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
         for table, page in self.pages.items():
             settings.setValue(f"grid/{table}/header", page.editor.view.horizontalHeader().saveState())
 

@@ -18,8 +18,9 @@ input held back, and a busy dialog after :data:`PROGRESS_DELAY_MS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Literal, NamedTuple, TypeVar, cast
 
 from PySide6.QtCore import (
@@ -61,6 +62,7 @@ from app.models.schema import Column, TableKey, table_schema
 from app.models.store import Store
 from app.ui.clipboard import HTML_CELL_LIMIT, mime_for, put_on_clipboard
 from app.ui.delegates import GridDelegate, navigation_step
+from app.ui.filter_header import FilterHeader, FilterPopup
 from app.ui.grid_painter import GridColors, paint_grid
 from app.ui.table_model import RowsTableModel
 from app.ui.undo import CellEdit, DeleteRowsCommand, EditCellsCommand, GridSession, InsertRowsCommand
@@ -74,6 +76,7 @@ MIN_ENUM_LIMIT = 20
 FREE_LIMIT = 40
 MAX_ADD_ROWS = 10_000
 DEFAULT_LOCK_REASON = "这张表已锁定，不能修改。"
+LOADING_MESSAGE = "表格还在读取中，请稍候片刻再修改（读取完成前不能改动，以免改在不完整的表上）。"
 PROGRESS_DELAY_MS = 300
 T = TypeVar("T")
 
@@ -109,8 +112,14 @@ _OWN_KEYS = frozenset(
 _OWN_SEQUENCES = (
     QKeySequence.StandardKey.Copy,
     QKeySequence.StandardKey.Cut,
+    QKeySequence.StandardKey.Paste,
     QKeySequence.StandardKey.SelectAll,
 )
+
+
+def _is_fill_down(event: QKeyEvent) -> bool:
+    """Ctrl+D, Excel's 向下填充 (not a standard key sequence of Qt)."""
+    return event.key() == Qt.Key.Key_D and event.modifiers() == Qt.KeyboardModifier.ControlModifier
 
 
 def value_limit(column: Column) -> int:
@@ -349,7 +358,7 @@ class GridView(QTableView):
 
     @staticmethod
     def _owns(event: QKeyEvent) -> bool:
-        if any(event.matches(sequence) for sequence in _OWN_SEQUENCES):
+        if any(event.matches(sequence) for sequence in _OWN_SEQUENCES) or _is_fill_down(event):
             return True
         if event.modifiers() & _COMMAND_MODIFIERS:
             return False
@@ -376,10 +385,16 @@ class GridView(QTableView):
         return True
 
     def _key_action(self, event: QKeyEvent) -> Callable[[], object] | None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            return self._editor.copy_selection
-        if event.matches(QKeySequence.StandardKey.Cut):
-            return self._editor.cut_selection
+        editor = self._editor
+        for sequence, action in (
+            (QKeySequence.StandardKey.Copy, editor.copy_selection),
+            (QKeySequence.StandardKey.Cut, editor.cut_selection),
+            (QKeySequence.StandardKey.Paste, editor.paste),
+        ):
+            if event.matches(sequence):
+                return action
+        if _is_fill_down(event):
+            return editor.fill_down
         if event.modifiers() & _COMMAND_MODIFIERS:
             return None
         step = navigation_step(event)
@@ -489,6 +504,8 @@ class TableEditor(QWidget):
     save_failed = Signal(str)  # the Chinese message of the StoreError (StoreError.user_message)
     counts_changed = Signal(int, int)  # (row count, selected cell count)
     normalized = Signal(str)  # what N01–N06 changed in a typed value ("第3行「身份证号」…")
+    loading_changed = Signal(bool)  # True while the rest of a large table is read in the background
+    rows_changed = Signal(int, int, bool)  # (rows shown, rows in the table, a filter is on)
 
     def __init__(self, store: Store, table: TableKey, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -500,8 +517,12 @@ class TableEditor(QWidget):
         self.session = GridSession(store, table, self.model, self)
         self.view = GridView(self)
         self.view.setObjectName(f"grid_{table}")
+        self.header = FilterHeader(self.view)
+        self.view.setHorizontalHeader(self.header)
         self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)  # a header click sorts the model (RowsTableModel.sort)
         self.view.set_column_widths()
+        self._problem_uids: frozenset[str] | None = None
         self._locked_reason: str | None = None
         self._limits = [value_limit(column) for column in self.schema.columns]
         # Amounts stay numbers when pasted into Excel; every other column is text (IDs, codes, dates).
@@ -516,10 +537,18 @@ class TableEditor(QWidget):
         self.session.saved.connect(self.saved)
         self.session.failed.connect(self._store_failed)
         self.session.reveal.connect(self._reveal)
+        self.session.loading_changed.connect(self._loading_changed)
         self.view.selectionModel().selectionChanged.connect(self._emit_counts)
         self.model.rowsInserted.connect(self._emit_counts)
         self.model.rowsRemoved.connect(self._emit_counts)
         self.model.modelReset.connect(self._emit_counts)
+        self.model.view_about_to_change.connect(self._before_view_change)
+        self.model.view_changed.connect(self._view_changed)
+        self.header.filter_requested.connect(self.show_filter_popup)
+        self.header.filter_tips = self._filter_tip
+        from app.ui.paste import install_file_drop  # app.ui.paste builds on this module
+
+        install_file_drop(self)
 
     def _run_in_background(self, label: str, work: Callable[[], T]) -> T:
         return run_with_progress(self, label, work)
@@ -540,6 +569,7 @@ class TableEditor(QWidget):
         with _wait_cursor():
             self.session.load(period)
         self.undo_stack.clear()
+        self._problem_uids = None  # the findings of 效验数据 were about the rows shown before
 
     def flush(self) -> bool:
         """Write the pending (unsaved) edits; True when nothing is left pending."""
@@ -569,9 +599,9 @@ class TableEditor(QWidget):
             spec = columns[column]
             value, changes = normalize_value(spec, text)
             if len(value) > self._limits[column]:
-                self._warn_later("内容太长", too_long_message(row, spec, len(value)))
+                self._warn_later("内容太长", too_long_message(model.source_row(row), spec, len(value)))
                 return False
-            notices.extend(f"第{row + 1}行{notice.message}" for notice in changes)
+            notices.extend(f"第{model.source_row(row) + 1}行{notice.message}" for notice in changes)
             old = model.value(row, column)
             if value != old:
                 edits.append(CellEdit(model.row_uid(row), row, column, old, value))
@@ -591,7 +621,7 @@ class TableEditor(QWidget):
     def _clear_cells(self, label: str) -> None:
         if not self._may_edit():
             return
-        uids, values = self.model.uids, self.model.rows_values()
+        uids, values = self.model.visible_uids(), self.model.visible_values()
         edits = [
             CellEdit(uids[row], row, column, old, "")
             for row, column in self.selected_cells()
@@ -658,7 +688,7 @@ class TableEditor(QWidget):
             QMessageBox.information(self, "复制", "不能复制多个不相连的区域，请只选择一个矩形区域。")
             return False
         top, left, bottom, right = block
-        values = self.model.rows_values()
+        values = self.model.visible_values()
         rows = [values[row][left : right + 1] for row in range(top, bottom + 1)]
         with _wait_cursor():
             put_on_clipboard(mime_for(rows, self._text_columns[left : right + 1]))
@@ -676,6 +706,51 @@ class TableEditor(QWidget):
         """Copy the selected rectangle, then empty it (one undo step)."""
         if self._may_edit() and self.copy_selection():
             self._clear_cells("剪切")
+
+    def paste(self) -> bool:
+        """粘贴 (Ctrl+V) from the clipboard through the 检查提示 dialog; True when something changed."""
+        from app.ui.paste import paste_clipboard
+
+        return paste_clipboard(self)
+
+    def import_file(self, path: Path | None = None) -> bool:
+        """导入 a spreadsheet or CSV file (asked for when ``path`` is None) through the same dialog."""
+        from app.ui.paste import import_file
+
+        return import_file(self, path)
+
+    def fill_down(self) -> None:
+        """向下填充 (Ctrl+D): the selection's top row into the rows below it; one row: the row above it."""
+        if not self._may_edit():
+            return
+        block = self.selected_block()
+        if block is None:
+            QMessageBox.information(self, "向下填充", "不能对多个不相连的区域向下填充，请只选一个矩形区域。")
+            return
+        top, left, bottom, right = block
+        source = top - 1 if bottom == top else top
+        if source < 0:
+            return
+        uids, values = self.model.visible_uids(), self.model.visible_values()
+        filled = values[source]
+        edits = [
+            CellEdit(uids[row], row, column, values[row][column], filled[column])
+            for row in range(max(top, source + 1), bottom + 1)
+            for column in range(left, right + 1)
+            if values[row][column] != filled[column]
+        ]
+        if edits:
+            with _wait_cursor():
+                self.undo_stack.push(EditCellsCommand(self.session, edits, "向下填充"))
+
+    def insert_rows_above(self) -> None:
+        """插入行: as many empty rows as are selected, above the first selected row; one undo step."""
+        if self.period is None or not self._may_edit():
+            return
+        rows = self.selected_rows()
+        at = min(rows) if rows else self.model.rowCount()
+        with _wait_cursor():
+            self.undo_stack.push(InsertRowsCommand(self.session, at, max(1, len(rows))))
 
     # -- selection --------------------------------------------------------------------------------------
 
@@ -747,15 +822,122 @@ class TableEditor(QWidget):
 
     def _emit_counts(self) -> None:
         self.counts_changed.emit(self.model.rowCount(), self.selected_cell_count())
+        self.rows_changed.emit(self.model.rowCount(), self.model.total_row_count(), self.model.is_filtered())
+
+    # -- sorting and filtering --------------------------------------------------------------------------
+
+    def sort_by(self, column: int, descending: bool = False) -> None:
+        """Sort the rows by ``column`` (a negative column: the stored order); the header shows it."""
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.header.setSortIndicator(column, order)  # the view sorts the model when the indicator changes
+
+    def show_filter_popup(self, column: int) -> FilterPopup:
+        """Open the filter drop-down of ``column`` under its header."""
+        popup = FilterPopup(
+            self.model, column, self.model.labels_of(column), lambda down: self.sort_by(column, down), self
+        )
+        popup.show_below(self.header, column)
+        return popup
+
+    def clear_filters(self) -> None:
+        """清除筛选: every row shows again (the sort stays)."""
+        self.model.clear_filters()
+
+    def set_problem_rows(self, uids: Iterable[str] | None, *, refresh: bool = False) -> None:
+        """The rows 效验数据 found problems in (None: not checked yet), shown by 只看有问题的行.
+
+        While that filter is on, the rows shown change only with ``refresh`` (a new 效验数据): a row
+        fixed while the user looks at it stays, as an edited row stays under Excel's filter.
+        """
+        self._problem_uids = None if uids is None else frozenset(uids)
+        if refresh and self.model.problem_filter is not None:
+            self.model.set_problem_filter(self._problem_uids or frozenset())
+
+    @property
+    def problem_rows(self) -> frozenset[str] | None:
+        """The uids given by :meth:`set_problem_rows` (None before 效验数据)."""
+        return self._problem_uids
+
+    @property
+    def problem_rows_only(self) -> bool:
+        """True while 只看有问题的行 is on."""
+        return self.model.problem_filter is not None
+
+    def show_problem_rows_only(self, on: bool) -> bool:
+        """只看有问题的行 on or off; False, with a message, when there are no problem rows to show."""
+        if not on:
+            if self.model.problem_filter is not None:
+                self.model.set_problem_filter(None)
+            return True
+        if self._problem_uids is None:
+            QMessageBox.information(
+                self, "只看有问题的行", "还没有效验数据。请先点「效验数据」，再只看有问题的行。"
+            )
+            return False
+        if not self._problem_uids:
+            QMessageBox.information(self, "只看有问题的行", "上次效验没有发现问题，没有要单独显示的行。")
+            return False
+        self.model.set_problem_filter(self._problem_uids)
+        return True
+
+    def reveal_uid(self, uid: str, column: int) -> bool:
+        """Make the cell of row ``uid`` current and show it, clearing the filters if they hide the row.
+
+        False if the table has no such row.
+        """
+        row = self.model.view_row_of_uid(uid)
+        if row < 0:
+            if uid not in self.model.uids:
+                return False
+            self.model.clear_filters()
+            row = self.model.view_row_of_uid(uid)
+        index = self.model.index(row, max(0, column))
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.scrollTo(index)
+        return True
+
+    def _before_view_change(self) -> None:
+        # Qt would keep every selected row of a large selection through the change, one persistent
+        # index per row; the current cell is enough (it is selected again afterwards).
+        self.view.selectionModel().clearSelection()
+
+    def _view_changed(self) -> None:
+        self.header.set_filtered_columns(self.model.filtered_columns())
+        current = self.view.currentIndex()
+        if current.isValid():
+            self.view.selectionModel().select(current, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.view.scrollTo(current)
+        self._emit_counts()
+
+    def _filter_tip(self, column: int) -> str:
+        column_filter = self.model.column_filter(column)
+        if column_filter is None:
+            return ""
+        parts = []
+        if column_filter.values is not None:
+            parts.append(f"只显示选中的 {len(column_filter.values):,} 个值")
+        if column_filter.condition is not None:
+            parts.append(column_filter.condition.describe())
+        return "已筛选：" + "，".join(parts)
 
     # -- locking and messages ---------------------------------------------------------------------------
 
     def set_read_only(self, locked: bool, reason: str = "") -> None:
         """Lock the grid (审核通过): every edit is refused with ``reason``; the undo history is dropped."""
         self._locked_reason = (reason or DEFAULT_LOCK_REASON) if locked else None
-        self.model.set_editable(not locked)
+        self.model.set_editable(not locked and not self.session.loading)
         if locked:
             self.undo_stack.clear()
+
+    @property
+    def loading(self) -> bool:
+        """True while the rest of a large table is still being read (changes wait until it is complete)."""
+        return self.session.loading
+
+    def _loading_changed(self, loading: bool) -> None:
+        self.model.set_editable(not loading and self._locked_reason is None)
+        self.loading_changed.emit(loading)
+        self._emit_counts()
 
     @property
     def read_only(self) -> bool:
@@ -767,6 +949,9 @@ class TableEditor(QWidget):
         QMessageBox.information(self, "不能修改", self._locked_reason or DEFAULT_LOCK_REASON)
 
     def _may_edit(self) -> bool:
+        if self.session.loading:
+            self._warn_later("请稍候", LOADING_MESSAGE, information=True)
+            return False
         if self._locked_reason is None:
             return True
         self._warn_later("不能修改", self._locked_reason, information=True)
@@ -790,9 +975,13 @@ class TableEditor(QWidget):
                 ContextEntry("增加行…", "", self.ask_add_rows),
             ]
         return [
-            ContextEntry("复制", "Ctrl+C", self.copy_selection),
             ContextEntry("剪切", "Ctrl+X", self.cut_selection),
+            ContextEntry("复制", "Ctrl+C", self.copy_selection),
+            ContextEntry("粘贴", "Ctrl+V", self.paste),
             ContextEntry("清除内容", "Delete", self.clear_selected_cells),
+            ContextEntry("向下填充", "Ctrl+D", self.fill_down),
+            ContextEntry("插入行", "", self.insert_rows_above),
+            ContextEntry("删除行", "", self.delete_selected_rows),
         ]
 
     def build_context_menu(self, area: ContextArea) -> QMenu:

@@ -13,11 +13,15 @@ Work whose cost grows with the table (adding or deleting rows renumbers the rows
 writes many cells runs through the session's ``runner`` once it reaches :data:`BACKGROUND_SIZE`: the
 table editor's runner does it on a pool thread, with a connection of its own to the same file, while
 the window keeps painting.
+
+Opening a large table shows its first :data:`FIRST_SCREEN_ROWS` rows at once and reads the rest on a
+pool thread (``loading`` is True meanwhile, and the editor refuses changes until the rows are complete).
 """
 
 from __future__ import annotations
 
 import datetime
+import gc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypeVar
@@ -28,13 +32,16 @@ from PySide6.QtGui import QUndoCommand
 from app.models.errors import StoreError
 from app.models.period import Period
 from app.models.schema import TableKey, table_schema
-from app.models.store import CellChange, Store, new_row_uids
+from app.models.store import CellChange, Store, TableRows, new_row_uids
 from app.ui.table_model import RowsTableModel, contiguous_blocks
+from app.ui.worker import start_quietly
 
 T = TypeVar("T")
 
 # Rows in the table (for row operations) or cells written at or above which store work goes to the runner.
 BACKGROUND_SIZE = 20_000
+# Rows read on the GUI thread when a large table opens: more than any screen shows, a few ms to read.
+FIRST_SCREEN_ROWS = 500
 
 
 class Runner(Protocol):
@@ -49,7 +56,8 @@ def run_here(label: str, work: Callable[[], T]) -> T:
 
 
 class CellEdit(NamedTuple):  # a tuple: a paste or a cleared column makes a hundred thousand of them
-    """One cell's change; ``row`` is the grid row at the time (a hint: rows move when others are added)."""
+    """One cell's change; ``row`` is the view row at the time (a hint: rows move when others are added,
+    when the grid is sorted or filtered)."""
 
     uid: str
     row: int
@@ -60,7 +68,7 @@ class CellEdit(NamedTuple):  # a tuple: a paste or a cleared column makes a hund
 
 @dataclass(frozen=True, slots=True)
 class RowBlock:
-    """Consecutive deleted rows as they were: grid row of the first, uids, values, accepted warnings."""
+    """Consecutive deleted rows as they were: stored position of the first, uids, values, accepted rules."""
 
     start: int
     uids: tuple[str, ...]
@@ -74,6 +82,9 @@ class GridSession(QObject):
     saved = Signal(object)  # datetime of the successful write
     failed = Signal(object)  # the StoreError of a refused write
     reveal = Signal(int, int, int, int)  # first row, last row, first column, last column to show
+    loading_changed = Signal(bool)  # True while the rest of a large table is read in the background
+    accepted_changed = Signal(str, object)  # (row uid, tuple of rule ids) after 已核对 was written
+    cells_shown = Signal(object)  # [(row uid, view row hint)] of cells given new values (to check again)
 
     def __init__(self, store: Store, table: TableKey, model: RowsTableModel, parent: QObject | None = None):
         super().__init__(parent)
@@ -84,6 +95,8 @@ class GridSession(QObject):
         self._keys = table_schema(table).keys
         self._pending: dict[tuple[str, int], str] = {}  # (row uid, column) -> value not in the store yet
         self.runner: Runner = run_here
+        self.loading = False
+        self._load_generation = 0  # a later load() makes the rows of an earlier one arrive too late
 
     # -- cells ----------------------------------------------------------------------------------------
 
@@ -101,9 +114,9 @@ class GridSession(QObject):
         else:
             written = self._write_new(cells)
         model = self.model
-        shown = [(model.row_of(uid, row), column, value) for uid, row, column, value in cells]
-        model.apply_cells(shown)
+        model.apply_uid_cells(cells)
         model.set_unsaved(self._pending)
+        self.cells_shown.emit([(uid, row) for uid, row, _column, _value in cells])
         return written
 
     def flush(self, *, raise_errors: bool = False) -> bool:
@@ -143,6 +156,18 @@ class GridSession(QObject):
         self._saved()
         return True
 
+    def set_accepted(self, uid: str, rules: Sequence[str]) -> bool:
+        """Store which warnings (rule ids) of row ``uid`` are ticked 已核对; False if the store refused."""
+        try:
+            self.store.set_accepted_warnings(self.table, uid, rules)
+        except StoreError as exc:
+            self.failed.emit(exc)
+            return False
+        self.model.set_row_accepted(uid, rules)
+        self.accepted_changed.emit(uid, tuple(rules))
+        self._saved()
+        return True
+
     def forget_pending(self, uids: Sequence[str]) -> None:
         gone = set(uids)
         self._pending = {cell: value for cell, value in self._pending.items() if cell[0] not in gone}
@@ -155,14 +180,20 @@ class GridSession(QObject):
         uids: Sequence[str],
         values: Sequence[Sequence[str]],
         accepted: Sequence[tuple[str, ...]],
+        *,
+        view_at: int | None = None,
     ) -> bool:
-        """Insert rows before grid row ``at`` in the store, then in the grid; False if the store refused."""
+        """Insert rows before stored row ``at`` in the store, then in the grid; False if the store refused.
+
+        They show before view row ``view_at`` (default: where they belong in the sorted/filtered view).
+        To append rows, ``at`` is ``model.total_row_count()``: the view may hide rows.
+        """
         period = self._period()
-        at = min(at, self.model.rowCount())
+        at = min(at, self.model.total_row_count())
         rows = self._as_dicts(values)
         try:
             self._call(
-                self.model.rowCount() + len(rows),
+                self.model.total_row_count() + len(rows),
                 "正在增加行……",
                 lambda store: store.insert_rows(
                     self.table, period, rows, at=at, uids=uids, accepted=accepted
@@ -171,7 +202,7 @@ class GridSession(QObject):
         except StoreError as exc:
             self.failed.emit(exc)
             return False
-        self.model.insert_block(at, uids, values, accepted)
+        self.model.insert_block(at, uids, values, accepted, view_at=view_at)
         self._saved()
         return True
 
@@ -179,18 +210,20 @@ class GridSession(QObject):
         """Delete rows from the store, then from the grid; False if the store refused."""
         try:
             self._call(
-                self.model.rowCount(), "正在删除行……", lambda store: store.delete_rows(self.table, uids)
+                self.model.total_row_count(),
+                "正在删除行……",
+                lambda store: store.delete_rows(self.table, uids),
             )
         except StoreError as exc:
             self.failed.emit(exc)
             return False
         self.forget_pending(uids)
-        self.model.remove_rows(self.model.rows_of(uids).values())
+        self.model.remove_uids(uids)
         self._saved()
         return True
 
     def restore_blocks(self, blocks: Sequence[RowBlock]) -> bool:
-        """Put deleted rows back at their grid rows with their uids, values and accepted warnings."""
+        """Put deleted rows back at their stored positions with their uids, values and accepted warnings."""
         if len(blocks) == 1:
             block = blocks[0]
             return self.insert_rows(block.start, block.uids, block.values, block.accepted)
@@ -201,7 +234,7 @@ class GridSession(QObject):
         values = [row for block in blocks for row in block.values]
         accepted = [rules for block in blocks for rules in block.accepted]
         rows = self._as_dicts(values)
-        size = self.model.rowCount() + len(rows)
+        size = self.model.total_row_count() + len(rows)
         try:
             self._call(
                 size,
@@ -218,7 +251,7 @@ class GridSession(QObject):
             self._call(size, "正在恢复行……", lambda store: store.reorder(self.table, period, order))
         except StoreError as exc:
             # The rows are back, only at the end: show them where the store has them.
-            self.model.insert_block(self.model.rowCount(), uids, values, accepted)
+            self.model.insert_block(self.model.total_row_count(), uids, values, accepted)
             self.failed.emit(exc)
             return True
         self.model.insert_blocks(
@@ -228,24 +261,67 @@ class GridSession(QObject):
         return True
 
     def snapshot_blocks(self, rows: Sequence[int]) -> list[RowBlock]:
-        """The given grid rows as they are now, in runs of consecutive rows."""
-        uids, values, model = self.model.uids, self.model.rows_values(), self.model
+        """The given view rows as they are now, in runs of consecutive stored rows."""
+        model = self.model
+        uids, values, accepted = model.uids, model.rows_values(), model.rows_accepted()
         return [
             RowBlock(
                 first,
                 tuple(uids[first : last + 1]),
                 tuple(tuple(row) for row in values[first : last + 1]),
-                tuple(model.row_accepted(row) for row in range(first, last + 1)),
+                tuple(accepted[first : last + 1]),
             )
-            for first, last in contiguous_blocks(rows)
+            for first, last in contiguous_blocks(model.source_rows(rows))
         ]
 
     def load(self, period: Period) -> None:
-        """Read the rows of ``period`` and show them (StoreError if the store cannot be read)."""
+        """Read the rows of ``period`` and show them (StoreError if the store cannot be read).
+
+        A large table shows its first screen now; the rest arrives from a pool thread (``loading``).
+        """
+        self._load_generation += 1
         size = self.store.count(self.table, period)
-        rows = self._call(size, "正在读取表格……", lambda store: store.load(self.table, period))
+        if size < BACKGROUND_SIZE or self.runner is run_here:
+            rows = self.store.load(self.table, period)
+            self.period = period
+            self.model.set_rows(rows)
+            self._set_loading(False)
+            return
+        first_screen = self.store.load(self.table, period, limit=FIRST_SCREEN_ROWS)
         self.period = period
-        self.model.set_rows(rows)
+        self.model.set_rows(first_screen)
+        self._set_loading(True)
+        self._load_rest(period, len(first_screen.uids))
+
+    def _load_rest(self, period: Period, offset: int) -> None:
+        path, table, generation = self.store.path, self.table, self._load_generation
+
+        def read() -> TableRows:
+            with Store.open(path) as store:
+                return store.load(table, period, offset=offset)
+
+        def arrived(rest: TableRows) -> None:
+            if generation != self._load_generation:
+                return  # the user opened another period meanwhile
+            self.model.append_loaded(rest)
+            # A full collection pass over millions of cell strings stalls the window for 0.2–0.5 s each
+            # time it runs; the rows hold no reference cycles (refcounting frees them), so leave them out.
+            gc.freeze()
+            self._set_loading(False)
+
+        def failed(error: BaseException) -> None:
+            if generation != self._load_generation:
+                return
+            if not isinstance(error, StoreError):
+                raise error
+            self.failed.emit(error)  # the grid stays read-only: a partial table must not be changed
+
+        start_quietly(read, arrived, failed)
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading != self.loading:
+            self.loading = loading
+            self.loading_changed.emit(loading)
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -305,18 +381,26 @@ class EditCellsCommand(QUndoCommand):
             self._first = False
             return
         model = self._session.model
-        rows = [model.row_of(e.uid, e.row) for e in self._edits]
+        uids = {e.uid for e in self._edits}
+        model.show_uids(uids)  # a row a filter hides comes back to show what changed
+        rows = list(model.rows_of(uids).values())
+        if not rows:
+            return
         columns = [e.column for e in self._edits]
         self._session.reveal.emit(min(rows), max(rows), min(columns), max(columns))
 
 
 class InsertRowsCommand(QUndoCommand):
-    """``count`` empty rows before grid row ``at``, with uids fixed once so redo brings back the same rows."""
+    """``count`` empty rows before view row ``at``, with uids fixed once so redo brings back the same rows.
+
+    In the store they go right after the row shown above ``at`` (:meth:`RowsTableModel.insert_position`).
+    """
 
     def __init__(self, session: GridSession, at: int, count: int) -> None:
         super().__init__(f"增加 {count} 行")
         self._session = session
         self._at = at
+        self._stored_at = session.model.insert_position(at)
         self._uids = tuple(new_row_uids(count))
         self._width = session.model.columnCount()
 
@@ -326,7 +410,8 @@ class InsertRowsCommand(QUndoCommand):
 
     def redo(self) -> None:
         empty = [[""] * self._width for _ in self._uids]
-        if not self._session.insert_rows(self._at, self._uids, empty, [()] * len(self._uids)):
+        accepted: list[tuple[str, ...]] = [()] * len(self._uids)
+        if not self._session.insert_rows(self._stored_at, self._uids, empty, accepted, view_at=self._at):
             self.setObsolete(True)
             return
         start = self._session.model.row_of(self._uids[0], self._at)
@@ -346,13 +431,13 @@ class DeleteRowsCommand(QUndoCommand):
         self._session = session
         self._blocks = tuple(blocks)
         self._uids = [uid for block in blocks for uid in block.uids]
+        self._view_row = min(session.model.rows_of(self._uids).values(), default=0)
 
     def redo(self) -> None:
         if not self._session.delete_rows(self._uids):
             self.setObsolete(True)
             return
-        first = min(block.start for block in self._blocks)
-        row = min(first, self._session.model.rowCount() - 1)
+        row = min(self._view_row, self._session.model.rowCount() - 1)
         self._session.reveal.emit(row, row, -1, -1)
 
     def undo(self) -> None:
@@ -363,3 +448,24 @@ class DeleteRowsCommand(QUndoCommand):
         first = min(self._blocks, key=lambda block: block.start)
         top = model.row_of(first.uids[0], first.start)
         self._session.reveal.emit(top, top + len(first.uids) - 1, 0, model.columnCount() - 1)
+
+
+class AcceptWarningsCommand(QUndoCommand):
+    """已核对 ticked or cleared on warnings of one row: its accepted rule ids change (store, then model)."""
+
+    def __init__(
+        self, session: GridSession, uid: str, old: Sequence[str], new: Sequence[str], text: str
+    ) -> None:
+        super().__init__(text)
+        self._session = session
+        self._uid = uid
+        self._old = tuple(old)
+        self._new = tuple(new)
+
+    def redo(self) -> None:
+        if not self._session.set_accepted(self._uid, self._new):
+            self.setObsolete(True)
+
+    def undo(self) -> None:
+        if not self._session.set_accepted(self._uid, self._old):
+            self.setObsolete(True)

@@ -77,7 +77,6 @@ def run_in_background(
     def finish() -> None:
         progress.reset()
         progress.deleteLater()
-        _running.discard(relay)
 
     def done(result: Any) -> None:
         finish()
@@ -85,6 +84,22 @@ def run_in_background(
 
     def failed(error: BaseException) -> None:
         finish()
+        on_error(error)
+
+    start_quietly(work, done, failed)
+
+
+def start_quietly(
+    work: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]
+) -> None:
+    """Like :func:`run_in_background` without the progress dialog: the caller shows its own progress."""
+
+    def done(result: Any) -> None:
+        _running.discard(relay)
+        on_done(result)
+
+    def failed(error: BaseException) -> None:
+        _running.discard(relay)
         on_error(error)
 
     relay = _Relay(done, failed)

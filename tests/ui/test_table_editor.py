@@ -663,16 +663,18 @@ def test_big_operations_run_on_a_worker_with_the_same_results(
     qtbot: QtBot, store: Store, answers: _Answers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(undo, "BACKGROUND_SIZE", 1)  # every store call goes through the worker
-    threads: set[str] = set()
+    rest_read_on: set[str] = set()
     real_load = Store.load
 
-    def recording_load(self: Store, table: str, period: Period) -> object:
-        threads.add(threading.current_thread().name)
-        return real_load(self, table, period)
+    def recording_load(self: Store, table: str, period: Period, **window: int) -> object:
+        if window.get("offset"):
+            rest_read_on.add(threading.current_thread().name)
+        return real_load(self, table, period, **window)
 
     monkeypatch.setattr(Store, "load", recording_load)
     editor = _open_editor(qtbot, store)
-    assert threads and threading.main_thread().name not in threads
+    qtbot.waitUntil(lambda: not editor.loading)
+    assert rest_read_on and threading.main_thread().name not in rest_read_on
     uids = list(editor.model.uids)
 
     _go(editor, 0, NAME)
@@ -802,3 +804,29 @@ def test_the_grid_paints_text_selection_and_grid_lines(editor: TableEditor) -> N
     assert selected.pixelColor(second.right() - 2, second.top() + 2) == highlight
     third = view.visualRect(editor.model.index(2, NAME))
     assert selected.pixelColor(third.right() - 2, third.top() + 2) != highlight
+
+
+def test_a_large_table_shows_its_first_screen_at_once_and_takes_edits_once_complete(
+    qtbot: QtBot, store: Store, answers: _Answers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(undo, "BACKGROUND_SIZE", 1)
+    monkeypatch.setattr(undo, "FIRST_SCREEN_ROWS", 1)
+    stored = store.count("students", PERIOD)
+    editor = TableEditor(store, "students")
+    qtbot.addWidget(editor)
+    seen_while_loading: list[tuple[int, bool]] = []
+    editor.loading_changed.connect(lambda loading: seen_while_loading.append((editor.model.rowCount(), loading)))
+
+    editor.load(PERIOD)
+    assert editor.loading and editor.model.rowCount() == 1  # the first screen, before the rest is read
+    assert not editor.model.flags(editor.model.index(0, NAME)) & Qt.ItemFlag.ItemIsEditable
+    editor.add_rows(1)  # refused: the table is not complete yet
+    qtbot.waitUntil(lambda: bool(answers.warnings))
+    assert "读取" in answers.warnings[0]
+
+    qtbot.waitUntil(lambda: not editor.loading)
+    assert editor.model.uids == store.load("students", PERIOD).uids
+    assert seen_while_loading[-1] == (stored, False)
+    assert editor.model.flags(editor.model.index(0, NAME)) & Qt.ItemFlag.ItemIsEditable
+    editor.add_rows(1)
+    assert store.count("students", PERIOD) == stored + 1
