@@ -223,14 +223,14 @@ def _select_sql(table: str, *, with_accepted: bool) -> str:
 
 
 @functools.cache
-def _update_cell_sql(table: str, column: str) -> str:
+def _update_row_sql(table: str, columns: tuple[str, ...]) -> str:
+    """One UPDATE setting ``columns`` of a row: a pasted block costs one statement per row, not per cell."""
     grid = _grid(table)
-    statement = (
-        sa.update(grid)
-        .where(grid.c.row_uid == sa.bindparam("uid"))
-        .values({column: sa.bindparam("value"), "updated_at": sa.bindparam("now")})
-    )
-    return _sql(statement, ["value", "now", "uid"])
+    names = [f"v{index}" for index in range(len(columns))]
+    values: dict[str, Any] = {column: sa.bindparam(name) for column, name in zip(columns, names, strict=True)}
+    values["updated_at"] = sa.bindparam("now")
+    statement = sa.update(grid).where(grid.c.row_uid == sa.bindparam("uid")).values(values)
+    return _sql(statement, [*names, "now", "uid"])
 
 
 @functools.cache
@@ -701,19 +701,24 @@ class Store:
     def update_cells(self, table: str, changes: Sequence[CellChange]) -> None:
         """Set many cells in one transaction (a paste, a fill, an undo step); later changes win."""
         keys = frozenset(_columns(table))
-        by_column: dict[str, list[tuple[str, int, str]]] = {}
-        now = _now()
+        by_row: dict[str, dict[str, str]] = {}
         for change in changes:
             if change.column not in keys:
                 raise ValueError(f"unknown column {change.column!r} of {table}")
-            params = (_check_str(change.value), now, change.row_uid)
-            by_column.setdefault(change.column, []).append(params)
+            by_row.setdefault(change.row_uid, {})[change.column] = _check_str(change.value)
+        # Rows that change the same columns (a pasted block) share one statement.
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        now = _now()
+        order = {key: index for index, key in enumerate(_columns(table))}  # the SET clause's order
+        for uid, cells in by_row.items():
+            columns = tuple(sorted(cells, key=order.__getitem__))
+            by_columns.setdefault(columns, []).append((*(cells[c] for c in columns), now, uid))
         with self._transaction(write=True) as driver:
             updated = 0
-            for column, params_list in by_column.items():
-                updated += driver.executemany(_update_cell_sql(table, column), params_list).rowcount
-            if updated != len(changes):
-                raise ValueError(f"{len(changes) - updated} of the changed rows are not in {table}")
+            for columns, params_list in by_columns.items():
+                updated += driver.executemany(_update_row_sql(table, columns), params_list).rowcount
+            if updated != len(by_row):
+                raise ValueError(f"{len(by_row) - updated} of the changed rows are not in {table}")
 
     @_translated
     def delete_rows(self, table: str, row_uids: Sequence[str]) -> None:

@@ -540,7 +540,7 @@ class TableEditor(QWidget):
         self.session.loading_changed.connect(self._loading_changed)
         self.view.selectionModel().selectionChanged.connect(self._emit_counts)
         self.model.rowsInserted.connect(self._emit_counts)
-        self.model.rowsRemoved.connect(self._emit_counts)
+        self.model.rows_removed_settled.connect(self._emit_counts)
         self.model.modelReset.connect(self._emit_counts)
         self.model.view_about_to_change.connect(self._before_view_change)
         self.model.view_changed.connect(self._view_changed)

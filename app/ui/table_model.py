@@ -112,6 +112,8 @@ class RowsTableModel(QAbstractTableModel):
 
     view_about_to_change = Signal()  # the sort or the filters are about to change (before the layout signals)
     view_changed = Signal()  # the sort or the filters changed which rows show, or in what order
+    # After a removal is complete: rowsRemoved comes while hidden rows are still counted in the total.
+    rows_removed_settled = Signal()
 
     def __init__(self, schema: TableSchema, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -463,6 +465,7 @@ class RowsTableModel(QAbstractTableModel):
                 self.headerDataChanged.emit(_VERTICAL, 0, len(self._order) - 1)
         if self._unsaved:
             self._unsaved = {cell for cell in self._unsaved if cell[0] not in gone}
+        self.rows_removed_settled.emit()
 
     def _delete_view_blocks(self, blocks: Sequence[tuple[int, int]]) -> None:
         for first, last in reversed(blocks):

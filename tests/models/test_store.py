@@ -244,6 +244,21 @@ def test_update_cells_applies_all_changes_or_none(store: Store) -> None:
     assert names(store) == ["A", "乙"]
 
 
+def test_update_cells_sets_several_columns_of_several_rows(store: Store) -> None:
+    uids = store.insert_rows("students", AUTUMN, named("甲", "乙", "丙"))
+    changes = [
+        CellChange(uid, column, f"{column}-{n}")
+        for n, uid in enumerate(uids)
+        for column in ("name", "class_name")
+    ]
+    changes.append(CellChange(uids[2], "student_no", "L1"))  # a row changing other columns than the rest
+    store.update_cells("students", changes)
+    frame = store.load_frame("students", AUTUMN)
+    assert list(frame["name"]) == ["name-0", "name-1", "name-2"]
+    assert list(frame["class_name"]) == ["class_name-0", "class_name-1", "class_name-2"]
+    assert list(frame["student_no"]) == ["", "", "L1"]
+
+
 def test_update_cell_of_a_missing_row_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="not in students"):
         store.update_cell("students", str(uuid.uuid4()), "name", "甲")

@@ -286,16 +286,20 @@ def test_undo_takes_back_the_whole_paste_and_redo_brings_the_same_rows(
     editor: TableEditor, store: Store, dialogs: _Dialogs
 ) -> None:
     before = store.load("students", PERIOD)
+    counts: list[tuple[int, int, bool]] = []
+    editor.rows_changed.connect(lambda *shown: counts.append(shown))
     _clipboard("甲\t女\r\n乙\t女\r\n丙\t男\r\n")
     _go(editor, 3, NAME)
     assert editor.paste()
     pasted = store.load("students", PERIOD)
     assert [row[NAME] for row in pasted.values] == ["韦小宝", "黄蓉", "郭靖", "甲", "乙", "丙"]
+    assert counts[-1] == (6, 6, False)
 
     editor.undo_stack.undo()
 
     assert store.load("students", PERIOD) == before
     assert _shown(editor) == before.values
+    assert counts[-1] == (4, 4, False)  # what the status panel says: 共 4 行
     editor.undo_stack.redo()
     assert store.load("students", PERIOD) == pasted
     assert list(editor.model.uids) == pasted.uids
