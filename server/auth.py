@@ -159,11 +159,14 @@ _TOKEN_LOOKUP = (
 )
 
 
-def authenticate(session: Session, token: str, now: datetime | None = None) -> Principal | None:
+def authenticate(
+    session: Session | sa.Connection, token: str, now: datetime | None = None
+) -> Principal | None:
     """The principal of a live token, or None (unknown, revoked or expired)."""
     if not token:
         return None
-    row = session.connection().execute(_TOKEN_LOOKUP, {"digest": token_digest(token)}).first()
+    connection = session.connection() if isinstance(session, Session) else session
+    row = connection.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)}).first()
     if row is None or row.expires_at <= (now or utc_now()):
         return None
     return Principal(
@@ -179,7 +182,7 @@ def authenticate(session: Session, token: str, now: datetime | None = None) -> P
 
 
 def require_principal(
-    session: Session, token: str | None, *, allow_password_change: bool = False
+    session: Session | sa.Connection, token: str | None, *, allow_password_change: bool = False
 ) -> Principal:
     """The principal of ``token``; UnauthorizedError, or ForbiddenError while the password must change."""
     if not token:

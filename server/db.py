@@ -60,6 +60,20 @@ class Database:
             session.rollback()
 
     @contextmanager
+    def lookups(self) -> Iterator[Connection]:
+        """A connection for a few independent reads that need no common snapshot (status polls).
+
+        On PostgreSQL it runs without a transaction (autocommit: each statement sees the latest
+        commit), which saves the BEGIN and ROLLBACK round trips; on SQLite it is a read transaction.
+        """
+        if self.dialect == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                yield connection
+        else:
+            with self.engine.connect() as connection:
+                yield connection
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose changes are committed when the block ends without an exception."""
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
@@ -157,5 +171,20 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# Connections per worker process. Every worker has its own pool, so workers × (pool + overflow) must
+# stay well below PostgreSQL's max_connections (100 by default): with 32 overflow connections, four
+# workers under 200 simultaneous uploads opened 160 and PostgreSQL refused the rest
+# (bench/bench_server.py). A request beyond the limit waits for a free connection instead.
+PG_POOL_SIZE = 5
+PG_MAX_OVERFLOW = 10
+PG_POOL_TIMEOUT_S = 60
+
+
 def _postgres_engine(url: str) -> Engine:
-    return sa.create_engine(url, pool_size=8, max_overflow=32, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_MAX_OVERFLOW,
+        pool_timeout=PG_POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+    )
