@@ -815,7 +815,9 @@ def test_a_large_table_shows_its_first_screen_at_once_and_takes_edits_once_compl
     editor = TableEditor(store, "students")
     qtbot.addWidget(editor)
     seen_while_loading: list[tuple[int, bool]] = []
-    editor.loading_changed.connect(lambda loading: seen_while_loading.append((editor.model.rowCount(), loading)))
+    editor.loading_changed.connect(
+        lambda loading: seen_while_loading.append((editor.model.rowCount(), loading))
+    )
 
     editor.load(PERIOD)
     assert editor.loading and editor.model.rowCount() == 1  # the first screen, before the rest is read
