@@ -21,6 +21,7 @@ from server.api import PREFIX, router
 from server.console.routes import install_console
 from server.db import Database
 from server.errors import ServiceError
+from server.fastpoll import FastPollMiddleware
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     install_console(app)
     _add_error_handlers(app)
+    # Unchanged status polls (nearly all traffic) are answered before the framework's routing.
+    app.add_middleware(FastPollMiddleware, db=db)
     return app
 
 

@@ -218,7 +218,10 @@ def school_status_in(session: Session | sa.Connection, principal: Principal, per
     entries = load_entries(session, principal.account_id, period_id)
     answer = {"period": period_id, "submissions": [entries[table].as_json() for table in TABLE_KEYS]}
     body = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return SchoolStatus(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+    # The account is hashed in too: two schools with the same answer (nothing uploaded yet) must not
+    # be able to validate each other's ETag.
+    digest = hashlib.sha256(f"{principal.account_id}\n".encode() + body).hexdigest()[:32]
+    return SchoolStatus(body, f'"{digest}"')
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
