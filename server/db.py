@@ -38,10 +38,25 @@ class DatabaseNotReadyError(RuntimeError):
 class Database:
     """One engine and its transactions. Thread-safe: every transaction uses its own connection."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = _sqlite_engine(settings.url) if settings.is_sqlite else _postgres_engine(settings.url)
+        if engine is None:
+            engine = _sqlite_engine(settings.url) if settings.is_sqlite else _postgres_engine(settings.url)
+        self.engine = engine
         self._writer = self.engine.execution_options(**{_WRITE: True})
+
+    def for_event_loop(self) -> Database:
+        """The database as the event loop's own quick lookups use it (status polls answered inline).
+
+        SQLite: this same database (a local read). PostgreSQL: one connection of its own, without the
+        ping before each use — only the event loop's thread uses it, one lookup at a time, so it never
+        waits for the pool the uploads share; a broken connection fails the lookup, which then goes
+        the normal way, and the pool replaces it.
+        """
+        if self.dialect == "sqlite":
+            return self
+        own = sa.create_engine(self.settings.url, pool_size=1, max_overflow=0, pool_pre_ping=False)
+        return Database(self.settings, engine=own)
 
     @property
     def dialect(self) -> str:

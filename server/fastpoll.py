@@ -40,15 +40,16 @@ _IF_NONE_MATCH: Final = b"if-none-match"
 class FastPollMiddleware:
     """ASGI middleware answering unchanged status polls with ``304``; everything else passes through.
 
-    ``inline`` runs the two lookups on the event loop (SQLite: a local read of a few dozen
-    microseconds is cheaper than the hop to the thread pool); otherwise they run in the thread pool,
-    because a network database (or a full connection pool) may make them wait.
+    ``inline`` (the default) runs the two lookups on the event loop: a read of a few dozen to a few
+    hundred microseconds is cheaper than the hop to the thread pool. On PostgreSQL they use a
+    connection of the event loop's own (``Database.for_event_loop``), so a pool drained by uploads
+    never makes the loop wait; ``inline=False`` sends them to the thread pool instead.
     """
 
     def __init__(self, app: ASGIApp, db: Database, inline: bool | None = None) -> None:
         self.app = app
-        self.db = db
-        self.inline = db.dialect == "sqlite" if inline is None else inline
+        self.inline = True if inline is None else inline
+        self.db = db.for_event_loop() if self.inline else db
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         poll = _poll_of(scope)
