@@ -78,8 +78,10 @@ def measure_open(app: QApplication, editor: TableEditor) -> tuple[float, float]:
     app.processEvents()
     editor.repaint()
     shown = time.perf_counter() - started
-    while editor.loading:
-        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
+    if editor.loading:  # wait as the window does, idle in its event loop (a busy loop starves the worker)
+        waiting = QEventLoop()
+        editor.loading_changed.connect(waiting.quit)
+        waiting.exec()
     editor.repaint()
     return shown, time.perf_counter() - started
 

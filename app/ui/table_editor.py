@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.bulk import return_free_memory
 from app.models.errors import StoreError
 from app.models.period import Period
 from app.models.schema import Column, TableKey, table_schema
@@ -215,6 +216,7 @@ def run_with_progress(parent: QWidget, label: str, work: Callable[[], T]) -> T:
         for dialog in dialogs:
             dialog.close()
             dialog.deleteLater()
+        return_free_memory()
     assert outcome.result is not None
     succeeded, value = outcome.result
     if not succeeded:

@@ -29,6 +29,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
+from app.models.bulk import return_free_memory
 from app.models.errors import StoreError
 from app.models.period import Period
 from app.models.schema import TableKey, table_schema
@@ -307,6 +308,7 @@ class GridSession(QObject):
             # A full collection pass over millions of cell strings stalls the window for 0.2–0.5 s each
             # time it runs; the rows hold no reference cycles (refcounting frees them), so leave them out.
             gc.freeze()
+            return_free_memory()  # what the pool thread's read left in its malloc arena
             self._set_loading(False)
 
         def failed(error: BaseException) -> None:
