@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from app import __version__
+from app.argparse_zh import ChineseArgumentParser
 from app.cli_sync import add_sync_parsers
 from app.cli_validate import add_validate_parser
 from app.logs import setup_logging
@@ -49,51 +48,7 @@ def err(text: str) -> None:
 
 # ---------------------------------------------------------------- argument parsing in Chinese
 
-_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"the following arguments are required: (.*)"), "缺少必需的参数：{0}"),
-    (
-        re.compile(r"argument (\S+): invalid choice: '?([^'(]*)'? \(choose from (.*)\)"),
-        "参数 {0} 的值“{1}”无效，可选：{2}",
-    ),
-    (re.compile(r"argument (\S+): invalid int value: '(.*)'"), "参数 {0} 应为整数，而不是“{1}”"),
-    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面缺少取值"),
-    (re.compile(r"unrecognized arguments: (.*)"), "无法识别的参数：{0}"),
-    (re.compile(r"invalid choice: '?([^'(]*)'? \(choose from (.*)\)"), "没有“{0}”这个命令，可用的命令：{1}"),
-)
-
-
-def _chinese(message: str) -> str:
-    for pattern, template in _ARGPARSE_MESSAGES:
-        match = pattern.search(message)
-        if match:
-            return template.format(*match.groups())
-    return message
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(
-        self,
-        usage: str | None,
-        actions: Iterable[argparse.Action],
-        groups: Iterable[argparse._MutuallyExclusiveGroup],
-        prefix: str | None = None,
-    ) -> None:
-        # argparse passes prefix "" when it builds a sub-command's prog: keep that one empty.
-        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        kwargs.setdefault("add_help", False)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._positionals.title = "位置参数"
-        self._optionals.title = "选项"
-        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}：错误：{_chinese(message)}\n")
+_Parser = ChineseArgumentParser
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:

@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError
 
+from app.argparse_zh import ChineseArgumentParser
 from server.db import Database, DatabaseNotReadyError
 from server.errors import ServiceError
 from server.settings import Settings, SettingsError
@@ -47,49 +46,7 @@ def err(text: str) -> None:
 
 # ---------------------------------------------------------------- argument parsing in Chinese
 
-_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"the following arguments are required: (.*)"), "缺少必需的参数：{0}"),
-    (re.compile(r"one of the arguments (.*) is required"), "须指定以下参数之一：{0}"),
-    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能与 {1} 同时使用"),
-    (re.compile(r"argument (\S+): invalid int value: '(.*)'"), "参数 {0} 应为整数，而不是“{1}”"),
-    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面缺少取值"),
-    (re.compile(r"unrecognized arguments: (.*)"), "无法识别的参数：{0}"),
-    (re.compile(r"invalid choice: '?([^'(]*)'? \(choose from (.*)\)"), "没有“{0}”这个命令，可用的命令：{1}"),
-)
-
-
-def _chinese(message: str) -> str:
-    for pattern, template in _ARGPARSE_MESSAGES:
-        match = pattern.search(message)
-        if match:
-            return template.format(*match.groups())
-    return message
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(
-        self,
-        usage: str | None,
-        actions: Iterable[argparse.Action],
-        groups: Iterable[argparse._MutuallyExclusiveGroup],
-        prefix: str | None = None,
-    ) -> None:
-        # argparse passes prefix "" when it builds a sub-command's prog: keep that one empty.
-        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        kwargs.setdefault("add_help", False)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._positionals.title = "位置参数"
-        self._optionals.title = "选项"
-        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}：错误：{_chinese(message)}\n")
+_Parser = ChineseArgumentParser
 
 
 def _port(text: str) -> int:
