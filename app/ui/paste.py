@@ -49,7 +49,7 @@ from app.models.schema import table_schema
 from app.models.store import CellChange, Store, TableRows, new_row_uids
 from app.ui.paste_dialog import PasteChoice, PasteDialog, ask
 from app.ui.undo import GridSession, RowBlock
-from app.ui.worker import start_quietly
+from app.ui.worker import USER_INPUT_EVENTS, start_quietly
 
 if TYPE_CHECKING:
     from app.ui.table_editor import TableEditor
@@ -67,23 +67,6 @@ PROGRESS_TICK_MS = 50
 FILE_FILTER = "表格文件 (*.xlsx *.xls *.xlsm *.csv *.tsv *.txt);;所有文件 (*)"
 LOADING_MESSAGE = "表格还在读取中，请稍候片刻再粘贴或导入。"
 NOTHING_CHANGES = "要{verb}的内容与表格中已有的完全相同，没有需要修改的单元格。"
-
-_USER_INPUT = frozenset(
-    {
-        QEvent.Type.KeyPress,
-        QEvent.Type.KeyRelease,
-        QEvent.Type.ShortcutOverride,
-        QEvent.Type.Shortcut,
-        QEvent.Type.InputMethod,
-        QEvent.Type.MouseButtonPress,
-        QEvent.Type.MouseButtonRelease,
-        QEvent.Type.MouseButtonDblClick,
-        QEvent.Type.Wheel,
-        QEvent.Type.ContextMenu,
-        QEvent.Type.Close,
-        QEvent.Type.Drop,
-    }
-)
 
 
 # -- entry points -----------------------------------------------------------------------------------
@@ -603,7 +586,7 @@ class _InputGate(QObject):
         self.dialog: QProgressDialog | None = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() not in _USER_INPUT:
+        if event.type() not in USER_INPUT_EVENTS:
             return False
         dialog = self.dialog
         if dialog is None:

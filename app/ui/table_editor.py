@@ -67,6 +67,7 @@ from app.ui.filter_header import FilterHeader, FilterPopup
 from app.ui.grid_painter import GridColors, paint_grid
 from app.ui.table_model import RowsTableModel
 from app.ui.undo import CellEdit, DeleteRowsCommand, EditCellsCommand, GridSession, InsertRowsCommand
+from app.ui.worker import USER_INPUT_EVENTS
 from app.validation.normalize import normalize_value
 
 CODE_TYPES = frozenset({"id18", "id", "student_no", "account", "phone", "school_year", "date"})
@@ -89,21 +90,6 @@ _CURSOR_AT_END_TRIGGERS = (
     QAbstractItemView.EditTrigger.DoubleClicked,
 )
 _SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride
-_USER_INPUT = frozenset(
-    {
-        QEvent.Type.KeyPress,
-        QEvent.Type.KeyRelease,
-        QEvent.Type.ShortcutOverride,
-        QEvent.Type.Shortcut,
-        QEvent.Type.InputMethod,
-        QEvent.Type.MouseButtonPress,
-        QEvent.Type.MouseButtonRelease,
-        QEvent.Type.MouseButtonDblClick,
-        QEvent.Type.Wheel,
-        QEvent.Type.ContextMenu,
-        QEvent.Type.Close,
-    }
-)
 _COMMAND_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 # Keys the grid handles itself even where the window has a shortcut for them.
@@ -186,7 +172,7 @@ class _InputBlocker(QObject):
     """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        return event.type() in _USER_INPUT
+        return event.type() in USER_INPUT_EVENTS
 
 
 def run_with_progress(parent: QWidget, label: str, work: Callable[[], T]) -> T:
