@@ -8,13 +8,11 @@ panel, another PC's upload (412), local errors (refused before sending), and a s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -32,6 +30,7 @@ from app.ui.login import LoginDialog
 from app.ui.main_window import MainWindow
 from app.ui.paste_dialog import PasteDialog
 from app.ui.sync_controller import REVIEW_RULE
+from tests.qt_settings import isolate_settings
 from tests.server.live import free_port
 from tests.sync.conftest import FAST, NEW_PASSWORD, LiveServer, Reviewer, logged_in
 from tests.sync.helpers import PERIOD, seed_account, snapshot
@@ -59,11 +58,8 @@ class _Messages:
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Iterator[None]:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    yield
+def isolated_settings(tmp_path: Path) -> None:
+    isolate_settings(tmp_path)
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backends.fail
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -26,16 +22,6 @@ from tests.server.live import free_port
 
 ORG = "4500000001"
 QUICK = RetryPolicy(retries=1, connect_retries=1, backoff_factor=0.01)
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    monkeypatch.setattr(keyring, "get_keyring", keyring.backends.fail.Keyring)
-    monkeypatch.delenv("ZIZHU_SERVER_URL", raising=False)
-    yield
 
 
 def _ok(dialog: PasswordDialog) -> QPushButton:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, QPoint, QSettings, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QHeaderView, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -34,14 +34,6 @@ STUDENTS = [
     ("程英", "女", "小学", "一年级"),  # 7
 ]
 VERTICAL = Qt.Orientation.Vertical
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Iterator[None]:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    yield
 
 
 @pytest.fixture

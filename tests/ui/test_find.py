@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -31,14 +31,6 @@ STUDENTS = [
     ("杨过", "男", "普通高中", "2班"),  # 4
     ("小龙女", "女", "初中", "11班"),  # 5
 ]
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Iterator[None]:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    yield
 
 
 @pytest.fixture

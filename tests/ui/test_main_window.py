@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtGui import QInputMethodEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar, QWidget
@@ -21,15 +21,6 @@ from app.ui.main import install_translations, seed_demo_data
 from app.ui.main_window import MainWindow
 
 PERIOD = Period("2026-2027", "秋季学期")
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Iterator[None]:
-    """QSettings of each test in its own folder, so remembered layouts do not leak between tests."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    yield
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backends.fail
 import pytest
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -41,17 +39,6 @@ EDITING_ACTIONS = (
     "replace",
     "upload",
 )
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Own QSettings, no OS keyring, no review server from the environment."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    monkeypatch.setattr(keyring, "get_keyring", keyring.backends.fail.Keyring)
-    monkeypatch.delenv("ZIZHU_SERVER_URL", raising=False)
-    yield
 
 
 def _record(status: TableStatus) -> ReviewStatusRecord:

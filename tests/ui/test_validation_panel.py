@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -27,14 +27,6 @@ PERIOD = Period("2026-2027", "秋季学期")
 FOREIGN_ID = "11010519491231002X"  # a valid number of nobody in the 在学状态表
 BACKGROUND = Qt.ItemDataRole.BackgroundRole
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Iterator[None]:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QCoreApplication.setOrganizationName("zizhutong-tests")
-    yield
 
 
 @pytest.fixture
