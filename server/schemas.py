@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from server.review import QueueItem
+
 
 def _clean_text(value: str) -> str:
     if "\x00" in value:
@@ -207,26 +209,8 @@ UPLOAD_BODY_SCHEMA: dict[str, Any] = {
 # ---------------------------------------------------------------- review
 
 
-class QueueItemOut(BaseModel):
-    submission_id: int
-    org_code: str
-    school_name: str
-    region_code: str
-    region_label: str
-    period: str
-    period_label: str
-    table: str
-    table_title: str
-    revision: int
-    status: str
-    status_label: str
-    received_at: datetime | None
-    row_count: int
-    warning_count: int
-    notice_count: int
-    accepted_count: int
-    reviewer: str | None
-    reviewed_at: datetime | None
+# A queue row is the review service's own dataclass (server.review.QueueItem): the API shows it as is.
+QueueItemOut = QueueItem
 
 
 class QueueOut(BaseModel):
