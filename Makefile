@@ -25,11 +25,11 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# The suite drives real programs: Chromium (console), LibreOffice (exports), PostgreSQL (server tests;
-# tests/server/conftest.py runs .ci/postgres.sh). Missing Debian packages are installed first.
+# The suite drives real programs: Chromium (console), LibreOffice (exports), PostgreSQL (server tests).
+# Missing Debian packages are installed and PostgreSQL started first, so their output shows in the log.
 test: lint
 	.ci/system-deps.sh
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	url="$$(.ci/postgres.sh)" && ZIZHU_TEST_POSTGRES_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -41,7 +41,10 @@ if [ -z "$cluster" ]; then
 fi
 read -r version name port status _rest <<<"$cluster"
 if [ "$status" != "online" ]; then
-    as_root pg_ctlcluster "$version" "$name" start
+    # The server outlives this script: it must not inherit fd 3 or the caller's stdout/stderr, or a
+    # caller that reads them to the end (subprocess.run(capture_output=True)) waits forever.
+    as_root pg_ctlcluster "$version" "$name" start </dev/null >/dev/null 2>&1 3>&- ||
+        { echo "postgres.sh: pg_ctlcluster $version $name start failed" >&2; exit 1; }
 fi
 
 # Wait until the server accepts connections (start returns before it always does).

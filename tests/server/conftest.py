@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -68,15 +69,24 @@ def postgres_url() -> Iterator[str]:
 
 def _run_postgres_script() -> str:
     script = REPO_ROOT / ".ci" / "postgres.sh"
-    try:
-        result = subprocess.run([str(script)], capture_output=True, text=True, timeout=900, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.fail(f"{script} could not run: {exc}")
-    url = result.stdout.strip()
-    if result.returncode != 0 or not url.startswith("postgresql://"):
+    # Files, not pipes: a server the script starts must never keep our read end waiting for EOF.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        try:
+            returncode = subprocess.run(
+                [str(script)], stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=240, check=False
+            ).returncode
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            returncode, exc_text = -1, str(exc)
+        else:
+            exc_text = ""
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    url = stdout.strip()
+    if returncode != 0 or not url.startswith("postgresql://"):
         pytest.fail(
-            f"{script} did not provide a PostgreSQL server (exit {result.returncode}).\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}\n"
+            f"{script} did not provide a PostgreSQL server (exit {returncode}) {exc_text}\n"
+            f"stdout: {stdout}\nstderr: {stderr[-4000:]}\n"
             f"Install PostgreSQL or set {POSTGRES_URL_ENV} to a URL whose role may create databases."
         )
     return url

@@ -155,14 +155,24 @@ def test_keyrings_own_placeholder_is_detected_as_unusable(
 
 
 @pytest.mark.parametrize(
+    ("expires_in", "expired"),
+    [(timedelta(minutes=-1), True), (timedelta(minutes=5), False)],
+)
+def test_token_expiry_relative_to_now(expires_in: timedelta, expired: bool) -> None:
+    # Computed when the test runs, not when it is collected: a long suite must not age the token.
+    expires_at = (datetime.now(UTC) + expires_in).isoformat()
+    assert StoredToken("t", expires_at).expired() is expired
+
+
+@pytest.mark.parametrize(
     ("expires_at", "expired"),
-    [
-        ((datetime.now(UTC) - timedelta(minutes=1)).isoformat(), True),
-        ((datetime.now(UTC) + timedelta(minutes=5)).isoformat(), False),
-        ("2020-01-01T00:00:00Z", True),
-        ("", False),
-        ("garbage", False),
-    ],
+    [("2020-01-01T00:00:00Z", True), ("2999-01-01T00:00:00+08:00", False), ("", False), ("garbage", False)],
 )
 def test_token_expiry(expires_at: str, expired: bool) -> None:
     assert StoredToken("t", expires_at).expired() is expired
+
+
+def test_token_expiry_at_a_given_time() -> None:
+    token = StoredToken("t", "2026-11-23T08:00:00+08:00")
+    assert not token.expired(datetime(2026, 11, 22, 23, 59, 59, tzinfo=UTC))
+    assert token.expired(datetime(2026, 11, 23, 0, 0, 0, tzinfo=UTC))
