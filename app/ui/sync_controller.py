@@ -59,7 +59,7 @@ from app.ui.sync_dialogs import (
     status_details,
 )
 from app.ui.sync_runner import SyncRunner
-from app.ui.validation_results import ValidationResults
+from app.ui.validation_results import REVIEW_RULE, ValidationResults
 from app.ui.worker import run_in_background
 from app.validation.report import Issue
 
@@ -72,7 +72,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_POLL_MS = 5 * 60 * 1000
-REVIEW_RULE = "审核意见"
 NO_SERVER = "没有连接审核服务器。请在登录窗口填写服务器地址（服务器设置），联网登录后再试。"
 IssueKey = tuple[str, str, str, str]  # (table, row uid, column, rule or message)
 

@@ -27,6 +27,9 @@ K = TypeVar("K")
 CellMark = tuple[str, str]  # (severity, tooltip), as app.ui.table_model.CellMark
 CellKey = tuple[str, int]  # (row uid, column index)
 OPEN_SEVERITIES = frozenset({"error", "warning"})
+# The rule id of a reviewer's row comment after 退回重交: listed and walked like an error, but it is
+# the reviewer's words, not a finding of 效验数据, so the summary counts it on its own.
+REVIEW_RULE = "审核意见"
 STALE_NOTE = "需重新效验"
 # Levels whose findings an edit in a table makes stale, there and in the other table.
 _OWN_TABLE_LEVELS: tuple[Level, ...] = ("table", "cross", "coverage")
@@ -75,10 +78,14 @@ def is_open(issue: Issue) -> bool:
     return issue.severity in OPEN_SEVERITIES and not issue.accepted
 
 
-def summary_text(errors: int, warnings: int, accepted: int) -> str:
-    """「12 个错误，3 个警告，已核对 1 个」 (the last part only when something was ticked)."""
+def summary_text(errors: int, warnings: int, accepted: int, review_comments: int = 0) -> str:
+    """「12 个错误，3 个警告，已核对 1 个，审核意见 2 条」 (the last parts only when there are any)."""
     text = f"{errors:,} 个错误，{warnings:,} 个警告"
-    return f"{text}，已核对 {accepted:,} 个" if accepted else text
+    if accepted:
+        text += f"，已核对 {accepted:,} 个"
+    if review_comments:
+        text += f"，审核意见 {review_comments:,} 条"
+    return text
 
 
 @dataclass
@@ -100,9 +107,12 @@ class _Counts:
     warning: int = 0
     notice: int = 0
     accepted: int = 0
+    review: int = 0
 
     def add(self, issue: Issue, step: int) -> None:
-        if issue.accepted:
+        if issue.rule == REVIEW_RULE:
+            self.review += step
+        elif issue.accepted:
             self.accepted += step
         elif issue.severity == "error":
             self.error += step
@@ -164,18 +174,28 @@ class ValidationResults:
         return list(self._cells.get((table, uid, column), ()))
 
     def counts(self, table: str | None = None) -> tuple[int, int, int]:
-        """(open errors, open warnings, accepted warnings) of one table or of both."""
-        tables = TABLE_KEYS if table is None else (table,)
-        parts = [self._counts[name] for name in tables if name in self._counts]
+        """(open errors, open warnings, accepted warnings) of one table or of both.
+
+        The reviewer's row comments are not among them (see :meth:`review_comment_count`).
+        """
+        parts = self._counts_of(table)
         return (
             sum(c.error for c in parts),
             sum(c.warning for c in parts),
             sum(c.accepted for c in parts),
         )
 
+    def review_comment_count(self, table: str | None = None) -> int:
+        """How many of the reviewer's row comments (rule 审核意见) are listed, in one table or both."""
+        return sum(c.review for c in self._counts_of(table))
+
+    def _counts_of(self, table: str | None) -> list[_Counts]:
+        tables = TABLE_KEYS if table is None else (table,)
+        return [self._counts[name] for name in tables if name in self._counts]
+
     def summary(self, table: str | None = None) -> str:
-        """「12 个错误，3 个警告，已核对 1 个」 for one table or both."""
-        return summary_text(*self.counts(table))
+        """「12 个错误，3 个警告，已核对 1 个，审核意见 2 条」 for one table or both."""
+        return summary_text(*self.counts(table), self.review_comment_count(table))
 
     def problem_uids(self, table: str) -> frozenset[str]:
         """The rows of ``table`` with an open error or warning (只看有问题的行)."""

@@ -29,7 +29,7 @@ from app.ui.account_dialogs import PasswordChange, PasswordDialog
 from app.ui.login import LoginDialog
 from app.ui.main_window import MainWindow
 from app.ui.paste_dialog import PasteDialog
-from app.ui.sync_controller import REVIEW_RULE
+from app.ui.validation_results import REVIEW_RULE
 from tests.qt_settings import isolate_settings
 from tests.server.live import free_port
 from tests.sync.conftest import FAST, NEW_PASSWORD, LiveServer, Reviewer, logged_in
@@ -190,6 +190,8 @@ def test_the_review_cycle_in_the_window(
     assert mark is not None and mark[0] == "error" and "审核意见：与户口簿不一致" in mark[1]
     listed = [(i.rule, i.row, i.column) for i in window.validation.panel.model.issues_shown()]
     assert (REVIEW_RULE, 3, "身份证号") in listed
+    # The reviewer's words are not 效验数据's errors: counted on their own in the status panel.
+    assert page.panel.issues_label.text().startswith("0 个错误，2 个警告，审核意见 1 条")
 
     # Fixed; 与上次上传相比 shows that one change; revision 2.
     assert editor.set_values([(2, _column("students", "班级"), "一(2)班")])

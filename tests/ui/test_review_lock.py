@@ -23,7 +23,7 @@ from app.sync.errors import LOCKED_MESSAGE
 from app.sync.service import SyncService
 from app.ui.find_dialog import open_find
 from app.ui.main_window import MainWindow
-from app.ui.sync_controller import REVIEW_RULE
+from app.ui.validation_results import REVIEW_RULE
 from app.validation.report import Issue
 from tests.sync.helpers import ORG, PERIOD, seed_account
 

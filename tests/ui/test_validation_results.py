@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.ui.validation_results import ValidationResults, find_issue, summary_text
+from app.ui.validation_results import REVIEW_RULE, ValidationResults, find_issue, summary_text
 from app.validation.engine import Report
 from app.validation.report import Issue
 
@@ -84,3 +84,13 @@ def test_find_issue_finds_the_object_even_when_row_numbers_went_out_of_order() -
 def test_summary_text_names_checked_warnings_only_when_there_are_some() -> None:
     assert summary_text(12, 3, 1) == "12 个错误，3 个警告，已核对 1 个"
     assert summary_text(1_234, 0, 0) == "1,234 个错误，0 个警告"
+    assert summary_text(2, 0, 1, 3) == "2 个错误，0 个警告，已核对 1 个，审核意见 3 条"
+
+
+def test_reviewer_comments_are_counted_apart_from_the_errors() -> None:
+    comment = Issue("students", 4, "身份证号", REVIEW_RULE, "error", "审核意见：与户口簿不一致", "u4")
+    results = ValidationResults.from_report(Report(issues=[_issue("S13", 2, "民族"), comment]))
+    assert results.counts("students") == (1, 0, 0)
+    assert results.review_comment_count() == 1
+    assert results.summary() == "1 个错误，0 个警告，审核意见 1 条"
+    assert results.problem_uids("students") >= {"u4"}, "a commented row is still a row to look at"
