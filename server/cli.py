@@ -6,6 +6,7 @@
     zizhu-server create-reviewer --data-dir DIR --username NAME --password PW --scope 4501[,4502…]
     zizhu-server create-admin    --data-dir DIR --username NAME --password PW
     zizhu-server reset-password  --data-dir DIR (--org-code CODE | --username NAME)
+    zizhu-server purge-keys      --data-dir DIR [--older-than-days 180]   # old upload keys (≥ 180 days)
     zizhu-server run             --data-dir DIR --host 127.0.0.1 --port 8765 [--workers N]
 
 ``DATABASE_URL`` (when set) overrides the SQLite file in DIR. Exit codes: 0 done, 1 refused (the
@@ -52,6 +53,12 @@ _Parser = ChineseArgumentParser
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"端口应为1至65535之间的整数，而不是“{text}”")
+    return int(text)
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 36500:
+        raise argparse.ArgumentTypeError(f"天数应为正整数，而不是“{text}”")
     return int(text)
 
 
@@ -102,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     who = reset.add_mutually_exclusive_group(required=True)
     who.add_argument("--org-code", help="学校的机构码")
     who.add_argument("--username", help="审核员或管理员的用户名")
+    purge_help = "清理很久以前的上传标识（Idempotency-Key）及其保存的应答，释放数据库空间"
+    purge = command("purge-keys", purge_help, cmd_purge_keys)
+    purge.add_argument(
+        "--older-than-days",
+        type=_days,
+        default=180,
+        metavar="N",
+        help="清理最后一次使用在 N 天以前的（默认 180，不能少于 180）",
+    )
     run = command("run", "启动审核服务器", cmd_run)
     run.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     run.add_argument("--port", type=_port, default=8765, help="端口（默认 8765）")
@@ -225,6 +241,19 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     out(f"已把 {info.login} 的密码重置为 aabbcc，下次登录须修改密码；该账号的登录状态已全部失效。")
+    return EXIT_OK
+
+
+def cmd_purge_keys(args: argparse.Namespace) -> int:
+    from server.audit import Actor
+    from server.uploads import purge_idempotency_keys
+
+    db = _database(args)
+    try:
+        purged = purge_idempotency_keys(db, Actor.cli(), args.older_than_days)
+    finally:
+        db.dispose()
+    out(f"已清理 {purged:,} 个 {args.older_than_days} 天以前的上传标识；上传的数据和审核记录不受影响。")
     return EXIT_OK
 
 

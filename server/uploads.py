@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -198,6 +198,36 @@ def _fingerprint(period: Period, parsed: ParsedRows) -> str:
 
 
 # ---------------------------------------------------------------- idempotency keys
+
+# protocol.md: keys are kept for the whole reporting season, at least 180 days (an offline PC may
+# retry days later); only older ones may be purged.
+KEY_RETENTION_MIN_DAYS = 180
+
+
+def purge_idempotency_keys(
+    db: Database, actor: audit.Actor, older_than_days: int, *, now: datetime | None = None
+) -> int:
+    """Delete the Idempotency-Keys last used more than ``older_than_days`` ago; returns how many.
+
+    Each key keeps its first answer (a refused upload's answer lists every error), so a season of
+    uploads adds up; this is the operator's way to reclaim it once no client can retry any more.
+    """
+    if older_than_days < KEY_RETENTION_MIN_DAYS:
+        raise InvalidRequestError(
+            f"上传标识至少要保留 {KEY_RETENTION_MIN_DAYS} 天（离线的电脑可能隔很多天才重试上传），"
+            f"不能清理 {older_than_days} 天以内的。"
+        )
+    cutoff = (now or utc_now()) - timedelta(days=older_than_days)
+    with db.write() as session:
+        stale = sa.delete(IdempotencyKey).where(IdempotencyKey.updated_at < cutoff)
+        purged = session.connection().execute(stale).rowcount  # a Connection's result knows the count
+        audit.record(
+            session,
+            actor,
+            "idempotency_keys.purge",
+            details={"older_than_days": older_than_days, "before": cutoff.isoformat(), "purged": purged},
+        )
+    return purged
 
 
 def _reserve(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 
 from server.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
 from server.db import Database
-from server.models import Account, AuditEntry
+from server.models import Account, AuditEntry, IdempotencyKey, utc_now
 from server.settings import SQLITE_FILE, Settings
 from tests.server.conftest import World
 
@@ -237,3 +239,61 @@ def test_reset_password(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def test_init_on_the_live_database_is_idempotent(live: World) -> None:
     assert "已是最新版本" in live.server.init()
+
+
+def _add_keys(folder: Path, ages_in_days: Sequence[int]) -> None:
+    db = Database(Settings(folder))
+    try:
+        with db.write() as session:
+            account_id = session.scalars(sa.select(Account.id).where(Account.login == "2145000001")).one()
+            now = utc_now()
+            for number, age in enumerate(ages_in_days):
+                used = now - timedelta(days=age)
+                session.add(
+                    IdempotencyKey(
+                        account_id=account_id,
+                        key=f"key-{number:04d}-{age}",
+                        fingerprint="f" * 64,
+                        state="done",
+                        status_code=422,
+                        response='{"errors":[]}',
+                        created_at=used,
+                        updated_at=used,
+                    )
+                )
+    finally:
+        db.dispose()
+
+
+def _keys(folder: Path) -> list[str]:
+    db = Database(Settings(folder))
+    try:
+        with db.read() as session:
+            return sorted(session.scalars(sa.select(IdempotencyKey.key)))
+    finally:
+        db.dispose()
+
+
+def test_purge_keys_keeps_a_season_of_upload_keys(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = str(data_dir)
+    school = ("--org-code", "2145000001", "--name", "某某小学", "--region", "450102")
+    assert _run(capsys, "create-school", "--data-dir", folder, *school)[0] == EXIT_OK
+    _add_keys(data_dir, [400, 181, 179, 3])
+
+    code, _out, err = _run(capsys, "purge-keys", "--data-dir", folder, "--older-than-days", "30")
+    assert code == EXIT_REFUSED
+    assert "至少要保留 180 天" in err
+    assert len(_keys(data_dir)) == 4, "a refused purge deletes nothing"
+
+    code, out, _err = _run(capsys, "purge-keys", "--data-dir", folder)
+    assert code == EXIT_OK
+    assert "已清理 2 个 180 天以前的上传标识" in out
+    assert _keys(data_dir) == ["key-0002-179", "key-0003-3"]
+    assert _actions(data_dir)[-1] == "idempotency_keys.purge"
+
+    code, out, _err = _run(capsys, "purge-keys", "--data-dir", folder, "--older-than-days", "365")
+    assert code == EXIT_OK and "已清理 0 个" in out
+    with pytest.raises(SystemExit) as usage:
+        main(["purge-keys", "--data-dir", folder, "--older-than-days", "半年"])
+    assert usage.value.code == EXIT_USAGE
+    assert "天数应为正整数" in capsys.readouterr().err
