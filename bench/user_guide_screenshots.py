@@ -192,7 +192,8 @@ class Shots:
     def _save(self, image: QImage, name: str) -> None:
         # A 256-colour palette keeps a full window near 100 KB; the UI has few colours, text stays sharp.
         small = image.convertToFormat(QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither)
-        if not small.save(str(self.out / name), b"PNG", 0):
+        # The format comes from the .png name: PySide6 6.11 refuses a bytes format that its stubs ask for.
+        if not small.save(str(self.out / name), None, 0):
             raise SystemExit(f"could not save {name}")
         self.saved.append(self.out / name)
         log.info("saved %s", name)
