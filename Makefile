@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint bench package clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,server]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,server]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,7 +32,7 @@ test: lint
 	url="$$(.ci/postgres.sh)" && ZIZHU_TEST_POSTGRES_URL="$$url" QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: install
-	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_validate.py
@@ -40,7 +40,7 @@ bench: install
 # One-folder bundle (dist/zizhu) + its --self-test + the NSIS script compiled with makensis -WX
 # (Debian package nsis). Not part of `make test`. See README.md (发布).
 package: install
-	$(PY) -m pip install --quiet -e ".[package]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[package]"
 	$(PY) installer/build.py
 
 clean:

@@ -50,3 +50,42 @@ def test_shipped_resources_are_reachable_as_package_data() -> None:
 
 def test_ci_runs_make_test() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _constraints() -> dict[str, str]:
+    """Package name (canonical) → the exact version of constraints.txt."""
+    from packaging.utils import canonicalize_name
+
+    pinned: dict[str, str] = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: «{line}» is not name==version"
+            pinned[canonicalize_name(name)] = version.strip()
+    return pinned
+
+
+def test_constraints_pin_every_dependency_within_what_pyproject_allows() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = _pyproject()["project"]
+    texts = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        texts.extend(extra)
+    requirements = [Requirement(text) for text in texts]
+    pinned = _constraints()
+    for requirement in requirements:
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version is not None, f"constraints.txt has no line for {requirement.name}"
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"constraints.txt pins {requirement.name}=={version}, outside pyproject's «{requirement}»"
+        )
+
+
+def test_every_install_goes_through_the_constraints() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lines = makefile.splitlines()
+    installs = [line for line in lines if "pip install" in line and "--upgrade pip" not in line]
+    assert len(installs) == 3
+    assert all("-c constraints.txt" in line for line in installs), installs

@@ -147,7 +147,7 @@ def test_build_and_workflow_run_the_same_spec_and_script() -> None:
     assert "installer/zizhu.spec" in workflow and "installer\\zizhu.nsi" in workflow
     assert "--noconfirm --clean --distpath dist --workpath build" in workflow
     assert "--self-test" in workflow and "QT_QPA_PLATFORM: offscreen" in workflow
-    assert 'pip install ".[package]"' in workflow
+    assert 'pip install -c constraints.txt ".[package]"' in workflow
     assert "pyinstaller" in " ".join(_pyproject()["project"]["optional-dependencies"]["package"])
 
 
