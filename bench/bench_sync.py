@@ -34,7 +34,12 @@ from app.models.store import Store
 from app.sync.client import ReviewClient
 from app.sync.credentials import TokenStore
 from app.sync.service import SyncService
-from tests.server.live import ServerProcess
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # the live server helper of the tests, from a plain `python bench/…`
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.server.live import ServerProcess  # noqa: E402
 
 PERIOD = Period("2026-2027", "秋季学期")
 ORG = "4501029999"
