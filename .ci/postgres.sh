@@ -18,6 +18,16 @@ as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
 }
 
+# A mirror that hiccups once must not fail the whole run: apt is tried three times.
+apt_retry() {
+    for attempt in 1 2 3; do
+        if as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@"; then return 0; fi
+        echo "apt-get $1 failed (attempt $attempt of 3)" >&2
+        sleep $((attempt * 5))
+    done
+    return 1
+}
+
 as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi
 }
@@ -28,8 +38,8 @@ have_server() {
 
 if ! have_server; then
     echo "postgres.sh: installing Debian's postgresql" >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+    apt_retry update -qq
+    apt_retry install -y -qq postgresql
 fi
 
 # The first cluster listed (Debian creates 15/main on install); create one when there is none.
