@@ -8,8 +8,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QUndoGroup
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QUndoGroup
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 YEARS_SHOWN_BACK = 3
+DEFAULT_WINDOW_SIZE = QSize(1280, 800)
+# Platforms without a real screen (tests, --self-test): their 800×600 "screen" says nothing of the user's.
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
 MAX_ROWS_ADDED = 5000
 
 
@@ -125,6 +128,17 @@ class StatusPanel(QFrame):
         self.issues_label.setText(text)
 
 
+def first_placement(available: QRect) -> QRect | None:
+    """Where the window opens the first time: the default size centred on the screen's free area, or
+    None (maximize) when it does not fit — on the 1366×768 laptops common in school offices, 1280×800
+    would put the status bar under the taskbar."""
+    if available.width() < DEFAULT_WINDOW_SIZE.width() or available.height() < DEFAULT_WINDOW_SIZE.height():
+        return None
+    placement = QRect(0, 0, DEFAULT_WINDOW_SIZE.width(), DEFAULT_WINDOW_SIZE.height())
+    placement.moveCenter(available.center())
+    return placement
+
+
 class TablePage(QWidget):
     """One tab: the editable grid of a table and its status panel."""
 
@@ -198,7 +212,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         self.undo_group.canUndoChanged.connect(self.refresh_actions)
         self.undo_group.canRedoChanged.connect(self.refresh_actions)
-        self.resize(1280, 800)
+        self.resize(DEFAULT_WINDOW_SIZE)
         self._restore_layout()
         self.reload()
         self._tab_changed()
@@ -379,8 +393,8 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         settings = QSettings()
         geometry = settings.value("main_window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if not isinstance(geometry, QByteArray) or not self.restoreGeometry(geometry):
+            self._fit_to_screen()
         docks = settings.value("main_window/state")  # where the issues panel is docked
         if isinstance(docks, QByteArray):
             self.restoreState(docks)
@@ -388,6 +402,16 @@ class MainWindow(QMainWindow):
             header_state = settings.value(f"grid/{table}/header")
             if isinstance(header_state, QByteArray):
                 page.editor.view.horizontalHeader().restoreState(header_state)
+
+    def _fit_to_screen(self) -> None:
+        """The first start: the default size, centred; maximized where it does not fit."""
+        if QGuiApplication.platformName() in HEADLESS_PLATFORMS:
+            return
+        placement = first_placement(self.screen().availableGeometry())
+        if placement is None:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+        else:
+            self.setGeometry(placement)
 
     def _save_layout(self) -> None:
         settings = QSettings()

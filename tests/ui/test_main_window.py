@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, Qt
+from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, QRect, Qt
 from PySide6.QtGui import QInputMethodEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar, QWidget
@@ -18,7 +18,7 @@ from app.models.period import Period
 from app.models.store import Store
 from app.ui.login import LoginDialog, UserDialog
 from app.ui.main import install_translations, seed_demo_data
-from app.ui.main_window import MainWindow
+from app.ui.main_window import DEFAULT_WINDOW_SIZE, MainWindow, first_placement
 
 PERIOD = Period("2026-2027", "秋季学期")
 
@@ -141,6 +141,32 @@ def test_column_widths_are_remembered(qtbot: QtBot, store: Store) -> None:
     second = MainWindow(store, "2145000001", PERIOD)
     qtbot.addWidget(second)
     assert second.pages["students"].editor.view.columnWidth(0) == 211
+
+
+def test_window_size_is_remembered(qtbot: QtBot, store: Store) -> None:
+    first = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(first)
+    assert first.size() == DEFAULT_WINDOW_SIZE
+    first.resize(760, 560)  # within the offscreen platform's 800×600 screen, which restoreGeometry keeps to
+    first.close()
+
+    second = MainWindow(store, "2145000001", PERIOD)
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (760, 560)
+
+
+@pytest.mark.parametrize(
+    ("available", "expected"),
+    [
+        (QRect(0, 0, 1366, 728), None),  # a 1366×768 laptop less its taskbar: maximized
+        (QRect(0, 0, 1280, 760), None),
+        (QRect(0, 0, 1920, 1040), QRect(320, 120, 1280, 800)),
+        (QRect(1920, 0, 1920, 1080), QRect(2240, 140, 1280, 800)),  # the second monitor
+        (QRect(0, 0, 1280, 800), QRect(0, 0, 1280, 800)),
+    ],
+)
+def test_the_first_start_fits_the_screen(available: QRect, expected: QRect | None) -> None:
+    assert first_placement(available) == expected
 
 
 def test_first_login_creates_the_account_and_later_logins_check_the_password(
