@@ -56,7 +56,9 @@ def install_translations(app: QApplication) -> list[QTranslator]:
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     translators = []
-    for name in ("qtbase_zh_CN", "qt_zh_CN"):
+    # qtbase carries every standard dialog and button; qt_zh_CN is only a catalog that also names
+    # modules PySide6-Essentials does not ship, so it never loads there.
+    for name in ("qtbase_zh_CN",):
         translator = QTranslator(app)
         if translator.load(name, folder):
             app.installTranslator(translator)
