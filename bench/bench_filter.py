@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from generated_store import build_in_child, build_students
 from PySide6.QtWidgets import QApplication
 
 from app.models.period import Period
@@ -40,15 +40,6 @@ ROUNDS = 5
 FILTER_TARGET_MS = 200.0
 SCHEMA = table_schema("students")
 NAME, STAGE, GRADE = SCHEMA.index_of("name"), SCHEMA.index_of("stage"), SCHEMA.index_of("grade")
-
-
-def build(path: Path, students: int) -> None:
-    """Fill a new store with generated students (run in a child process)."""
-    from app.demo import generate
-
-    rows = generate(students, PERIOD).students
-    with Store.open(path) as store:
-        store.insert_rows("students", PERIOD, rows)
 
 
 def best_ms(
@@ -154,14 +145,11 @@ def main() -> int:
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child's job
     args = parser.parse_args()
     if args.build is not None:
-        build(args.build, args.students)
+        build_students(args.build, args.students, PERIOD)
         return 0
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
-        started = time.perf_counter()
-        command = [sys.executable, __file__, "--build", str(path), "--students", str(args.students)]
-        subprocess.run(command, check=True)
-        print(f"generated {args.students:,} students into a store in {time.perf_counter() - started:.1f} s")
+        build_in_child(__file__, path, args.students)
         return run(path)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from generated_store import build_in_child, build_students
 from PySide6.QtCore import QEventLoop, QItemSelection, QItemSelectionModel
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -50,15 +50,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def build(path: Path, students: int) -> None:
-    """Fill a new store with generated students (run in a child process)."""
-    from app.demo import generate
-
-    rows = generate(students, PERIOD).students
-    with Store.open(path) as store:
-        store.insert_rows("students", PERIOD, rows)
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -178,14 +169,11 @@ def main() -> int:
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child's job
     args = parser.parse_args()
     if args.build is not None:
-        build(args.build, args.students)
+        build_students(args.build, args.students, PERIOD)
         return 0
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
-        started = time.perf_counter()
-        command = [sys.executable, __file__, "--build", str(path), "--students", str(args.students)]
-        subprocess.run(command, check=True)
-        print(f"generated {args.students:,} students into a store in {time.perf_counter() - started:.1f} s")
+        build_in_child(__file__, path, args.students)
         return run(path)
 
 
