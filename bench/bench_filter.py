@@ -14,17 +14,15 @@ Each figure is the best of three runs (the machine is shared).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from generated_store import build_in_child, build_students
+from generated_store import run_over_students
 from PySide6.QtWidgets import QApplication
 
 from app.models.period import Period
@@ -139,19 +137,5 @@ def run(path: Path) -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=STUDENTS)
-    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child's job
-    args = parser.parse_args()
-    if args.build is not None:
-        build_students(args.build, args.students, PERIOD)
-        return 0
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.sqlite3"
-        build_in_child(__file__, path, args.students)
-        return run(path)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_over_students(__file__, __doc__.splitlines()[0], STUDENTS, PERIOD, run))

@@ -15,11 +15,9 @@ generator's memory does not count. This process then measures, offscreen, what t
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -27,7 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from generated_store import build_in_child, build_students
+from generated_store import run_over_students
 from PySide6.QtCore import QEventLoop, QItemSelection, QItemSelectionModel
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -163,19 +161,5 @@ def run(path: Path) -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=STUDENTS)
-    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child's job
-    args = parser.parse_args()
-    if args.build is not None:
-        build_students(args.build, args.students, PERIOD)
-        return 0
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.sqlite3"
-        build_in_child(__file__, path, args.students)
-        return run(path)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_over_students(__file__, __doc__.splitlines()[0], STUDENTS, PERIOD, run))
