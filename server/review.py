@@ -105,6 +105,15 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class RowComment:
+    """A reviewer's comment on a row (``column`` empty) or on one cell (column key or header)."""
+
+    row_uid: str
+    column: str
+    message: str
+
+
+@dataclass(frozen=True)
 class RevisionInfo:
     number: int
     status: str
@@ -119,7 +128,7 @@ class RevisionInfo:
     reviewer: str | None
     reviewed_at: datetime | None
     comment: str | None
-    row_comments: list[dict[str, str]]
+    row_comments: list[RowComment]
 
 
 @dataclass(frozen=True)
@@ -199,15 +208,6 @@ class RevisionDiff:
     deleted_count: int
     changed_count: int
     truncated: bool
-
-
-@dataclass(frozen=True)
-class RowComment:
-    """A reviewer's comment on a row (``column`` empty) or on one cell (column key or header)."""
-
-    row_uid: str
-    column: str
-    message: str
 
 
 # ---------------------------------------------------------------- access
@@ -385,7 +385,7 @@ def _revision_info(revision: Revision, uploaded_by: str, reviewer: str | None) -
         reviewer=reviewer,
         reviewed_at=revision.reviewed_at,
         comment=revision.comment,
-        row_comments=json.loads(revision.row_comments),
+        row_comments=[RowComment(**comment) for comment in json.loads(revision.row_comments)],
     )
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from server.review import QueueItem
+from server.review import QueueItem, ReportView, RevisionDiff, RevisionInfo, RowPage
 
 
 def _clean_text(value: str) -> str:
@@ -221,98 +221,24 @@ class QueueOut(BaseModel):
     limit: int
 
 
-class RowOut(BaseModel):
-    position: int
-    row: int
-    row_uid: str
-    values: dict[str, str]
-    accepted_warnings: list[str]
-
-
-class RowPageOut(BaseModel):
-    revision: int
-    total: int
-    offset: int
-    limit: int
-    query: str
-    rows: list[RowOut]
-
-
-class IssueOut(BaseModel):
-    row_uid: str | None
-    row: int
-    column: str
-    rule: str
-    rule_title: str
-    severity: str
-    message: str
-    accepted: bool
-
-
-class ReportOut(BaseModel):
-    revision: int
-    summary: dict[str, int]
-    issues: list[IssueOut]
-
-
-class CellChangeOut(BaseModel):
-    column: str
-    header: str
-    old: str
-    new: str
-
-
-class ChangedRowOut(BaseModel):
-    row_uid: str
-    row: int
-    old_row: int
-    cells: list[CellChangeOut]
-
-
-class DiffOut(BaseModel):
-    revision: int
-    previous: int | None
-    added: list[RowOut]
-    deleted: list[RowOut]
-    changed: list[ChangedRowOut]
-    added_count: int
-    deleted_count: int
-    changed_count: int
-    truncated: bool
-
-
-class RevisionOut(BaseModel):
-    number: int
-    status: str
-    status_label: str
-    received_at: datetime
-    uploaded_by: str
-    row_count: int
-    digest: str
-    warning_count: int
-    notice_count: int
-    accepted_count: int
-    reviewer: str | None
-    reviewed_at: datetime | None
-    comment: str | None
-    row_comments: list[RowCommentOut]
-
-
 class ColumnOut(BaseModel):
     key: str
     header: str
 
 
 class SubmissionOut(BaseModel):
-    """``GET /review/{id}``: the submission, a page of its rows, the report and the diff."""
+    """``GET /review/{id}``: the submission, a page of its rows, the report and the diff.
+
+    Its parts are the review service's own dataclasses (pydantic reads them as models): no mirror.
+    """
 
     submission: QueueItemOut
     status: StatusEntryOut
-    revisions: list[RevisionOut]
+    revisions: list[RevisionInfo]
     columns: list[ColumnOut]
-    rows: RowPageOut
-    report: ReportOut
-    diff: DiffOut
+    rows: RowPage
+    report: ReportView
+    diff: RevisionDiff
 
 
 class RowCommentIn(_Strict):

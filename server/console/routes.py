@@ -410,10 +410,10 @@ def _cell_issues(report: review.ReportView) -> dict[str, dict[str, list[review.I
     return found
 
 
-def _comments_by_row(comments: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
-    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+def _comments_by_row(comments: list[review.RowComment]) -> dict[str, list[review.RowComment]]:
+    found: dict[str, list[review.RowComment]] = defaultdict(list)
     for comment in comments:
-        found[comment["row_uid"]].append(comment)
+        found[comment.row_uid].append(comment)
     return found
 
 
