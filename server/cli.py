@@ -19,7 +19,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -136,6 +137,16 @@ def _database(args: argparse.Namespace, *, ready: bool = True) -> Database:
     return db
 
 
+@contextmanager
+def _opened(args: argparse.Namespace, *, ready: bool = True) -> Iterator[Database]:
+    """The database of ``--data-dir`` for one command; its connections closed afterwards."""
+    db = _database(args, ready=ready)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
 def _where(db: Database) -> str:
     import sqlalchemy as sa
 
@@ -150,13 +161,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from server.audit import Actor
     from server.db import SCHEMA_HEAD
 
-    db = _database(args, ready=False)
-    try:
+    with _opened(args, ready=False) as db:
         before = db.current_revision()
         db.upgrade()
         seed_period(db, Actor.cli(), current_period(date.today()).id)
-    finally:
-        db.dispose()
     state = "已是最新版本" if before == SCHEMA_HEAD else ("已创建" if before is None else "已升级")
     out(f"{_where(db)}{state}（结构版本 {SCHEMA_HEAD}）。")
     return EXIT_OK
@@ -167,11 +175,8 @@ def cmd_create_school(args: argparse.Namespace) -> int:
     from server.audit import Actor
     from server.auth import INITIAL_PASSWORD
 
-    db = _database(args)
-    try:
+    with _opened(args) as db:
         info = create_school(db, Actor.cli(), args.org_code, args.name, args.region)
-    finally:
-        db.dispose()
     out(
         f"已新建学校账号：{info.login} {info.name}（区划 {info.region_code}），"
         f"初始密码 {INITIAL_PASSWORD}，首次登录须修改。"
@@ -189,11 +194,8 @@ def cmd_import_schools(args: argparse.Namespace) -> int:
         err(f"错误：无法读取文件“{args.file}”：{exc.strerror or '未知原因'}。")
         return EXIT_REFUSED
     rows = parse_school_csv(data)
-    db = _database(args)
-    try:
+    with _opened(args) as db:
         result = import_schools(db, Actor.cli(), rows)
-    finally:
-        db.dispose()
     out(
         f"导入完成：新建 {result.created} 所，更新 {result.updated} 所，未变 {result.unchanged} 所。"
         "新学校的初始密码为 aabbcc。"
@@ -206,13 +208,10 @@ def cmd_create_reviewer(args: argparse.Namespace) -> int:
     from server.audit import Actor
     from server.models import REVIEWER
 
-    db = _database(args)
-    try:
+    with _opened(args) as db:
         info = create_staff(
             db, Actor.cli(), REVIEWER, args.username, password=args.password, scope=args.scope.split(",")
         )
-    finally:
-        db.dispose()
     out(f"已新建审核员账号：{info.login}，审核范围 {'、'.join(info.scope)}。")
     return EXIT_OK
 
@@ -222,11 +221,8 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     from server.audit import Actor
     from server.models import ADMIN
 
-    db = _database(args)
-    try:
+    with _opened(args) as db:
         info = create_staff(db, Actor.cli(), ADMIN, args.username, password=args.password)
-    finally:
-        db.dispose()
     out(f"已新建管理员账号：{info.login}。")
     return EXIT_OK
 
@@ -235,11 +231,8 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     from server.accounts import reset_password
     from server.audit import Actor
 
-    db = _database(args)
-    try:
+    with _opened(args) as db:
         info = reset_password(db, Actor.cli(), org_code=args.org_code, username=args.username)
-    finally:
-        db.dispose()
     out(f"已把 {info.login} 的密码重置为 aabbcc，下次登录须修改密码；该账号的登录状态已全部失效。")
     return EXIT_OK
 
@@ -248,11 +241,8 @@ def cmd_purge_keys(args: argparse.Namespace) -> int:
     from server.audit import Actor
     from server.uploads import purge_idempotency_keys
 
-    db = _database(args)
-    try:
+    with _opened(args) as db:
         purged = purge_idempotency_keys(db, Actor.cli(), args.older_than_days)
-    finally:
-        db.dispose()
     out(f"已清理 {purged:,} 个 {args.older_than_days} 天以前的上传标识；上传的数据和审核记录不受影响。")
     return EXIT_OK
 
